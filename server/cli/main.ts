@@ -1,0 +1,29 @@
+import { Command, CommanderError } from "commander";
+import { CliError } from "./errors";
+
+/**
+ * The `ballot-ledger` command line: one subcommand per actor. Each actor's
+ * module exports a function that builds its commander subcommand; this file
+ * only mounts them and turns errors into a message and a non-zero exit.
+ */
+const actorCommands: Array<() => Promise<Command>> = [];
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command("ballot-ledger")
+    .description("Verifiable remote e-voting ledger: commission, trustee, registrar, relay, voter, observer and audit tools")
+    .version(require("../../package.json").version)
+    .showHelpAfterError()
+    .exitOverride();
+  for (const build of actorCommands) program.addCommand(await build());
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof CliError) {
+    console.error(`ballot-ledger: ${error.message}`);
+    process.exit(error.exitCode);
+  }
+  console.error(`ballot-ledger: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(70);
+});
