@@ -31,7 +31,10 @@ export function chainOf(endpoint: ChainEndpoint): Chain {
 }
 
 export function publicClientFor(endpoint: ChainEndpoint): PublicClient<Transport, Chain> {
-  return createPublicClient({ chain: chainOf(endpoint), transport: http(endpoint.rpcUrl, { retryCount: 3 }) });
+  return createPublicClient({
+    chain: chainOf(endpoint),
+    transport: http(endpoint.rpcUrl, { retryCount: 3 }),
+  });
 }
 
 export type AccountWalletClient = WalletClient<Transport, Chain, Account>;

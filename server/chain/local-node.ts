@@ -37,7 +37,9 @@ export async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -47,19 +49,44 @@ function anvilBinary(): string {
   return path.join(path.dirname(packageJson), "bin", "anvil");
 }
 
-export async function startLocalNode(options: { kind?: LocalNodeKind; port?: number; log?: (line: string) => void } = {}): Promise<LocalNode> {
+export async function startLocalNode(
+  options: { kind?: LocalNodeKind; port?: number; log?: (line: string) => void } = {},
+): Promise<LocalNode> {
   const kind = options.kind ?? "hardhat";
   const port = options.port ?? (await freePort());
   const projectRoot = path.resolve(__dirname, "..", "..");
   const child: ChildProcess =
     kind === "hardhat"
-      ? spawn(process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-          cwd: projectRoot,
-          stdio: ["ignore", "pipe", "pipe"],
-        })
+      ? spawn(
+          process.execPath,
+          [
+            require.resolve("hardhat/internal/cli/cli"),
+            "node",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            String(port),
+          ],
+          {
+            cwd: projectRoot,
+            stdio: ["ignore", "pipe", "pipe"],
+          },
+        )
       : spawn(
           anvilBinary(),
-          ["--host", "127.0.0.1", "--port", String(port), "--chain-id", "31337", "--accounts", String(DEV_ACCOUNT_COUNT), "--gas-limit", "60000000", "--silent"],
+          [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            String(port),
+            "--chain-id",
+            "31337",
+            "--accounts",
+            String(DEV_ACCOUNT_COUNT),
+            "--gas-limit",
+            "60000000",
+            "--silent",
+          ],
           { stdio: ["ignore", "pipe", "pipe"] },
         );
   let output = "";

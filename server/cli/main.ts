@@ -10,7 +10,9 @@ const actorCommands: Array<() => Promise<Command>> = [];
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command("ballot-ledger")
-    .description("Verifiable remote e-voting ledger: commission, trustee, registrar, relay, voter, observer and audit tools")
+    .description(
+      "Verifiable remote e-voting ledger: commission, trustee, registrar, relay, voter, observer and audit tools",
+    )
     .version(require("../../package.json").version)
     .showHelpAfterError()
     .exitOverride();
@@ -24,6 +26,8 @@ main(process.argv).catch((error: unknown) => {
     console.error(`ballot-ledger: ${error.message}`);
     process.exit(error.exitCode);
   }
-  console.error(`ballot-ledger: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  console.error(
+    `ballot-ledger: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
   process.exit(70);
 });

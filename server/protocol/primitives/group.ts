@@ -39,7 +39,8 @@ function littleEndianToBigint(bytes: Uint8Array): bigint {
 /** Canonical scalar: exactly 32 bytes, little-endian, strictly below the group order. */
 export function decodeScalar(bytes: Uint8Array): Scalar | null {
   if (bytes.length !== SCALAR_BYTES) return null;
-  if (littleEndianToBigint(bytes) >= GROUP_ORDER) return null;
+  // q = 2^252 + ...: a top byte below 0x10 means < 2^252 < q (the common case, no bigint needed).
+  if (bytes[31] >= 0x10 && littleEndianToBigint(bytes) >= GROUP_ORDER) return null;
   return new Uint8Array(bytes) as Scalar;
 }
 
@@ -64,10 +65,18 @@ export function isZeroScalar(scalar: Scalar): boolean {
   return bytesEqual(scalar, IDENTITY_BYTES);
 }
 
-/** Uniform in [1, q): zero is excluded so that nonces and secret keys never vanish. */
+/**
+ * Uniform in [1, q): zero is excluded so that nonces and secret keys never vanish.
+ * 64 bytes from the platform CSPRNG (Web Crypto, in Node and browsers) reduced
+ * modulo q (bias below 2^-250); libsodium's own RNG costs about 0.4 ms a call
+ * under wasm.
+ */
 export function randomScalar(): Scalar {
+  const wide = new Uint8Array(64);
   for (;;) {
-    const scalar = lib().crypto_core_ristretto255_scalar_random() as Scalar;
+    globalThis.crypto.getRandomValues(wide);
+    const scalar = reduceWide(wide);
+    wide.fill(0);
     if (!isZeroScalar(scalar)) return scalar;
   }
 }

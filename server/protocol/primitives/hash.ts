@@ -13,11 +13,33 @@ import { GROUP_ID, reduceWide, type Scalar } from "./group";
  */
 export const PROTOCOL_PREFIX = "ballot-ledger/v1/";
 
-const lengthPrefixed = (bytes: Uint8Array): Uint8Array => concatBytes(u32be(bytes.length), bytes);
+/** LP(prefix || tag) || LP(group id), encoded once per tag. */
+const headers = new Map<string, Uint8Array>();
+function header(tag: string): Uint8Array {
+  let cached = headers.get(tag);
+  if (cached === undefined) {
+    const tagBytes = utf8(PROTOCOL_PREFIX + tag);
+    const group = utf8(GROUP_ID);
+    cached = concatBytes(u32be(tagBytes.length), tagBytes, u32be(group.length), group);
+    if (headers.size < 1024) headers.set(tag, cached);
+  }
+  return cached;
+}
 
 export function taggedHash(tag: string, parts: readonly Uint8Array[]): Uint8Array {
-  const fields = [utf8(PROTOCOL_PREFIX + tag), utf8(GROUP_ID), ...parts].map(lengthPrefixed);
-  return lib().crypto_hash_sha512(concatBytes(...fields));
+  const head = header(tag);
+  let length = head.length;
+  for (const part of parts) length += 4 + part.length;
+  const input = new Uint8Array(length);
+  const view = new DataView(input.buffer);
+  input.set(head, 0);
+  let offset = head.length;
+  for (const part of parts) {
+    view.setUint32(offset, part.length);
+    input.set(part, offset + 4);
+    offset += 4 + part.length;
+  }
+  return lib().crypto_hash_sha512(input);
 }
 
 /** A 32-byte digest (the first half of taggedHash), for identifiers stored as bytes32. */

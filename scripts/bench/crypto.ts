@@ -1,0 +1,283 @@
+/**
+ * Crypto benchmark: ballot encryption and verification (one core and all cores),
+ * aggregation cost per ballot, and threshold decryption + count recovery of a
+ * 10-million-ballot tally.
+ *
+ *   npm run bench:crypto            human-readable report
+ *   npm run bench:crypto -- --json  one JSON object on stdout (includes verifiedPerSecondAllCores)
+ *
+ * The reference ballot is one contest of 5 options, choose 1; the larger one has
+ * two contests, 5 options choose 1 and 12 options choose up to 3.
+ */
+import { availableParallelism } from "node:os";
+import {
+  encryptBallot,
+  verifyBallotProofs,
+  decodeBallot,
+  type EncryptedBallot,
+  type BallotChoices,
+} from "../../server/protocol/ballot";
+import type { Manifest } from "../../server/protocol/manifest";
+import { encrypt } from "../../server/protocol/primitives/elgamal";
+import { baseMul, pointAdd, pointMul, pointSub, randomScalar } from "../../server/protocol/primitives/group";
+import { hashToScalar } from "../../server/protocol/primitives/hash";
+import { initCrypto } from "../../server/protocol/primitives/sodium";
+import {
+  Aggregator,
+  computeTally,
+  createDecryptionShare,
+  verifyDecryptionShare,
+  type Aggregate,
+  type DecryptionShare,
+} from "../../server/protocol/tally";
+import { VerifierPool } from "../../server/verifier/pool";
+import {
+  dummyCredential,
+  largerManifest,
+  nullifierOf,
+  referenceManifest,
+  setupElection,
+  type Election,
+} from "../../test/protocol/fixtures";
+
+const json = process.argv.includes("--json");
+const log = (line: string) => {
+  if (!json) console.log(line);
+};
+
+function time<T>(fn: () => T): [T, number] {
+  const start = performance.now();
+  const value = fn();
+  return [value, performance.now() - start];
+}
+
+/** Mean milliseconds per call over `iterations`, after a short warm-up. */
+function perCall(iterations: number, fn: (i: number) => void): number {
+  for (let i = 0; i < Math.min(10, iterations); i++) fn(i);
+  const start = performance.now();
+  for (let i = 0; i < iterations; i++) fn(i);
+  return (performance.now() - start) / iterations;
+}
+
+interface BallotFigures {
+  bytes: number;
+  encryptMs: number;
+  verifyMs: number;
+  verifiedPerSecondOneCore: number;
+  verifiedPerSecondAllCores: number;
+  aggregateUsPerBallot: number;
+}
+
+async function benchBallot(
+  name: string,
+  election: Election,
+  choices: (i: number) => BallotChoices,
+  poolBallots: number,
+): Promise<BallotFigures> {
+  const { context } = election;
+  const credential = dummyCredential();
+  const samples = 40;
+  const encrypted: { bytes: Uint8Array; nullifier: Uint8Array }[] = [];
+  const encryptMs = perCall(samples, (i) => {
+    const nullifier = nullifierOf(i % 256);
+    const { bytes } = encryptBallot(context, 0, choices(i), nullifier, credential);
+    encrypted[i % samples] = { bytes, nullifier };
+  });
+  const verifyMs = perCall(samples * 3, (i) => {
+    const { bytes, nullifier } = encrypted[i % samples];
+    const result = verifyBallotProofs(context, bytes, nullifier);
+    if (!result.ok) throw new Error(result.reason);
+  });
+
+  const pool = await VerifierPool.create(context);
+  const tasks = Array.from({ length: poolBallots }, (_, i) => encrypted[i % samples]);
+  await pool.verifyMany(tasks.slice(0, pool.threads * 32)); // warm-up
+  const [outcomes, poolMs] = await (async () => {
+    const start = performance.now();
+    const out = await pool.verifyMany(tasks);
+    return [out, performance.now() - start] as const;
+  })();
+  await pool.close();
+  if (outcomes.some((o) => !o.ok)) throw new Error("a ballot failed in the pool");
+
+  const decoded: EncryptedBallot[] = encrypted.map(({ bytes }) => {
+    const d = decodeBallot(context, bytes);
+    if (!d.ok) throw new Error(d.reason);
+    return d.ballot;
+  });
+  const aggregator = new Aggregator(context.manifest);
+  const aggregateMs = perCall(samples * 5, (i) => aggregator.add(decoded[i % samples]));
+
+  const figures: BallotFigures = {
+    bytes: encrypted[0].bytes.length,
+    encryptMs,
+    verifyMs,
+    verifiedPerSecondOneCore: 1000 / verifyMs,
+    verifiedPerSecondAllCores: (poolBallots * 1000) / poolMs,
+    aggregateUsPerBallot: aggregateMs * 1000,
+  };
+  log(`${name} ballot (${figures.bytes} bytes)`);
+  log(`  encrypt                 ${encryptMs.toFixed(2)} ms`);
+  log(`  verify                  ${verifyMs.toFixed(2)} ms`);
+  log(`  verified/s, one core    ${figures.verifiedPerSecondOneCore.toFixed(0)}`);
+  log(
+    `  verified/s, ${pool.threads} threads    ${figures.verifiedPerSecondAllCores.toFixed(0)} (${poolBallots} ballots)`,
+  );
+  log(`  aggregation             ${figures.aggregateUsPerBallot.toFixed(0)} us per ballot`);
+  return figures;
+}
+
+/** Counts adding up to `total` ballots over the options of a choose-1 contest. */
+function splitCounts(total: number, options: number): number[] {
+  const counts: number[] = [];
+  let rest = total;
+  for (let i = 0; i < options - 1; i++) {
+    const c = Math.floor(rest * 0.45);
+    counts.push(c);
+    rest -= c;
+  }
+  counts.push(rest);
+  return counts;
+}
+
+/**
+ * A 10M-ballot tally of the reference manifest: the aggregate is built directly
+ * as encryptions of the counts (the same group elements 10M ballots would sum to),
+ * then 3 of 5 trustees decrypt, and the counts are recovered.
+ */
+function benchTally(election: Election, ballots: number) {
+  const { context, trustees } = election;
+  const manifest: Manifest = context.manifest;
+  const contest = manifest.contests[0];
+  const counts = splitCounts(ballots, contest.options.length);
+  const aggregate: Aggregate = {
+    ballots,
+    contests: [
+      {
+        contestId: contest.id,
+        ballots,
+        options: contest.options.map((o, i) => ({
+          optionId: o.id,
+          ciphertext: encrypt(context.jointKey, counts[i]),
+        })),
+      },
+    ],
+  };
+  const present = [1, 3, 5];
+  const [shares, shareMs] = time(() =>
+    present.map((index) =>
+      createDecryptionShare(context, aggregate, index, trustees.secretShares[index - 1]),
+    ),
+  );
+  const [verified, verifyShareMs] = time(() =>
+    shares.map(({ bytes }, k): DecryptionShare => {
+      const index = present[k];
+      const result = verifyDecryptionShare(
+        context,
+        aggregate,
+        index,
+        trustees.publicShares[index - 1],
+        bytes,
+      );
+      if (!result.ok) throw new Error(result.reason);
+      return result.share;
+    }),
+  );
+  const [tally, combineMs] = time(() => computeTally(context, aggregate, verified));
+  if (!tally.ok) throw new Error(tally.reason);
+  const recovered = contest.options.map((o) => tally.result[contest.id][o.id]);
+  if (recovered.some((c, i) => c !== counts[i])) throw new Error(`wrong counts ${recovered} vs ${counts}`);
+
+  // Worst case of the search: one option at the bound itself.
+  const [worst, worstMs] = time(() => {
+    const maxAggregate: Aggregate = {
+      ballots,
+      contests: [
+        {
+          ...aggregate.contests[0],
+          options: contest.options.map((o, i) => ({
+            optionId: o.id,
+            ciphertext: encrypt(context.jointKey, i === 0 ? ballots - 1 : i === 1 ? 1 : 0),
+          })),
+        },
+      ],
+    };
+    const worstShares = present.map(
+      (index) => createDecryptionShare(context, maxAggregate, index, trustees.secretShares[index - 1]).share,
+    );
+    return computeTally(context, maxAggregate, worstShares);
+  });
+  if (!worst.ok || worst.result[contest.id][contest.options[0].id] !== ballots - 1)
+    throw new Error("worst case failed");
+
+  log(
+    `tally of ${ballots.toLocaleString("en")} ballots, ${contest.options.length} options, trustees ${present.join(",")} of 5`,
+  );
+  log(`  decryption shares (3)   ${shareMs.toFixed(0)} ms`);
+  log(`  verify shares (3)       ${verifyShareMs.toFixed(0)} ms`);
+  log(`  combine + recover       ${combineMs.toFixed(0)} ms`);
+  log(
+    `  worst case (count ${(ballots - 1).toLocaleString("en")}), shares + combine + recover: ${worstMs.toFixed(0)} ms`,
+  );
+  return {
+    ballots,
+    decryptionSharesMs: shareMs,
+    verifySharesMs: verifyShareMs,
+    combineAndRecoverMs: combineMs,
+    decryptAndRecoverMs: shareMs + verifyShareMs + combineMs,
+    worstCaseMs: worstMs,
+  };
+}
+
+/** The cost of the libsodium operations every figure above is made of. */
+function benchOperations() {
+  const s = randomScalar();
+  const p = baseMul(randomScalar());
+  const q = baseMul(randomScalar());
+  const ops = {
+    baseMulUs: perCall(2000, () => baseMul(s)) * 1000,
+    varMulUs: perCall(2000, () => pointMul(s, p)) * 1000,
+    addUs: perCall(4000, () => pointAdd(p, q)) * 1000,
+    subUs: perCall(4000, () => pointSub(p, q)) * 1000,
+    hashToScalarUs: perCall(4000, () => hashToScalar("bench", [p, q, p, q, p, q, p, q, p, q])) * 1000,
+  };
+  log(
+    `libsodium ops: base mult ${ops.baseMulUs.toFixed(1)} us, variable-base mult ${ops.varMulUs.toFixed(1)} us, ` +
+      `add ${ops.addUs.toFixed(1)} us, sub ${ops.subUs.toFixed(1)} us, hash-to-scalar ${ops.hashToScalarUs.toFixed(1)} us`,
+  );
+  return ops;
+}
+
+async function main() {
+  await initCrypto();
+  log(`cores: ${availableParallelism()}`);
+  const operations = benchOperations();
+  const reference = setupElection(referenceManifest(), "bench");
+  const options = reference.manifest.contests[0].options.map((o) => o.id);
+  const ref = await benchBallot("reference", reference, (i) => ({ "party-list": [options[i % 5]] }), 3000);
+  const larger = setupElection(largerManifest(), "bench");
+  const council = larger.manifest.contests[1].options.map((o) => o.id);
+  const big = await benchBallot(
+    "larger",
+    larger,
+    (i) => ({ "party-list": [options[i % 5]], council: council.slice(i % 9, (i % 9) + (i % 4)) }),
+    800,
+  );
+  const tally = benchTally(reference, 10_000_000);
+  if (json)
+    console.log(
+      JSON.stringify({
+        cores: availableParallelism(),
+        verifiedPerSecondAllCores: ref.verifiedPerSecondAllCores,
+        operations,
+        reference: ref,
+        larger: big,
+        tally10M: tally,
+      }),
+    );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,160 @@
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { Bytes32Input } from "../protocol/ballot";
+import type { ElectionContext } from "../protocol/context";
+
+/**
+ * A pool of worker threads that verify ballot proofs in parallel (one libsodium
+ * instance per thread). The relay and the observer share it. Ballots are sent
+ * in batches to keep the message overhead small; results come back in order.
+ */
+export interface VerifyTask {
+  bytes: Uint8Array;
+  /** keccak256(abi.encode(election, votingAddress)) of the ballot's signer. */
+  nullifier: Bytes32Input;
+}
+
+export type VerifyOutcome = { ok: true } | { ok: false; reason: string };
+
+export type PoolRequest =
+  { type: "init"; context: ElectionContext } | { type: "verify"; id: number; tasks: VerifyTask[] };
+
+export type PoolResponse = { type: "ready" } | { type: "verified"; id: number; outcomes: VerifyOutcome[] };
+
+export interface VerifierPoolOptions {
+  /** Number of worker threads; default: the number of cores. */
+  threads?: number;
+  /** Ballots per message; default 16. */
+  batchSize?: number;
+}
+
+interface Pending {
+  tasks: VerifyTask[];
+  resolve: (outcomes: VerifyOutcome[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  inFlight: Map<number, Pending>;
+}
+
+/** Up to this many batches are queued on one worker, so it never waits for the main thread. */
+const MAX_IN_FLIGHT = 2;
+
+function spawnWorker(): Worker {
+  const workerFile = path.join(__dirname, path.extname(__filename) === ".ts" ? "worker.ts" : "worker.js");
+  if (workerFile.endsWith(".ts")) {
+    // Running from TypeScript sources (tsx, ts-node): load the worker through tsx's CommonJS hook.
+    const bootstrap = `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(workerFile)});`;
+    return new Worker(bootstrap, { eval: true });
+  }
+  return new Worker(workerFile);
+}
+
+export class VerifierPool {
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly slots: Slot[],
+    private readonly batchSize: number,
+  ) {}
+
+  /** Starts the workers and hands each the election context. */
+  static async create(context: ElectionContext, options: VerifierPoolOptions = {}): Promise<VerifierPool> {
+    const threads = Math.max(1, options.threads ?? availableParallelism());
+    const slots: Slot[] = [];
+    try {
+      for (let i = 0; i < threads; i++) {
+        const worker = spawnWorker();
+        slots.push({ worker, inFlight: new Map() });
+        await new Promise<void>((resolve, reject) => {
+          const onMessage = (message: PoolResponse) => {
+            if (message.type !== "ready") return;
+            worker.off("error", reject);
+            worker.off("message", onMessage);
+            resolve();
+          };
+          worker.on("message", onMessage);
+          worker.once("error", reject);
+          worker.postMessage({ type: "init", context } satisfies PoolRequest);
+        });
+      }
+    } catch (error) {
+      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+      throw error;
+    }
+    const pool = new VerifierPool(slots, Math.max(1, options.batchSize ?? 16));
+    for (const slot of slots) pool.attach(slot);
+    return pool;
+  }
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  private attach(slot: Slot): void {
+    slot.worker.on("message", (message: PoolResponse) => {
+      if (message.type !== "verified") return;
+      const pending = slot.inFlight.get(message.id);
+      if (pending === undefined) return;
+      slot.inFlight.delete(message.id);
+      pending.resolve(message.outcomes);
+      this.pump();
+    });
+    const fail = (error: Error) => {
+      for (const pending of slot.inFlight.values()) pending.reject(error);
+      slot.inFlight.clear();
+    };
+    slot.worker.on("error", fail);
+    slot.worker.on("exit", (code) => {
+      if (!this.closed) fail(new Error(`verifier worker exited with code ${code}`));
+    });
+  }
+
+  private pump(): void {
+    for (;;) {
+      if (this.queue.length === 0) return;
+      let best: Slot | null = null;
+      for (const slot of this.slots)
+        if (slot.inFlight.size < MAX_IN_FLIGHT && (best === null || slot.inFlight.size < best.inFlight.size))
+          best = slot;
+      if (best === null) return;
+      const pending = this.queue.shift()!;
+      const id = this.nextId++;
+      best.inFlight.set(id, pending);
+      best.worker.postMessage({ type: "verify", id, tasks: pending.tasks } satisfies PoolRequest);
+    }
+  }
+
+  private submit(tasks: VerifyTask[]): Promise<VerifyOutcome[]> {
+    if (this.closed) return Promise.reject(new Error("verifier pool is closed"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ tasks, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Verifies one ballot. */
+  async verify(task: VerifyTask): Promise<VerifyOutcome> {
+    return (await this.submit([task]))[0];
+  }
+
+  /** Verifies many ballots in parallel; the outcomes are in the order of the tasks. */
+  async verifyMany(tasks: readonly VerifyTask[]): Promise<VerifyOutcome[]> {
+    const batches: Promise<VerifyOutcome[]>[] = [];
+    for (let i = 0; i < tasks.length; i += this.batchSize)
+      batches.push(this.submit(tasks.slice(i, i + this.batchSize)));
+    return (await Promise.all(batches)).flat();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = new Error("verifier pool is closed");
+    for (const pending of this.queue.splice(0)) pending.reject(error);
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+}

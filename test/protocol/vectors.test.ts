@@ -1,0 +1,105 @@
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { decodeBallot, trackingCode, ballotHash, verifyBallotProofs } from "../../server/protocol/ballot";
+import { electionContext } from "../../server/protocol/context";
+import { parseManifest } from "../../server/protocol/manifest";
+import { hexToBytes, toHex } from "../../server/protocol/primitives/bytes";
+import { decodePoint, type Point } from "../../server/protocol/primitives/group";
+import { initCrypto } from "../../server/protocol/primitives/sodium";
+import {
+  aggregateBallots,
+  aggregateHash,
+  computeTally,
+  encodeAggregate,
+  verifyDecryptionShare,
+  type DecryptionShare,
+} from "../../server/protocol/tally";
+import { ballotVectors, tallyVectors, vectorFile } from "../../scripts/gen-vectors";
+
+const read = (name: string) => readFileSync(path.join(__dirname, "..", "vectors", name), "utf8");
+
+/** Rebuilds the election context from a vector file's public data alone. */
+function contextOf(vectors: {
+  chainId: string;
+  election: `0x${string}`;
+  manifest: unknown;
+  jointKey: string;
+  trustees: { commitments: string[][] };
+  baseHash: string;
+}) {
+  const parsed = parseManifest(vectors.manifest);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  const point = (h: string) => decodePoint(hexToBytes(h)) as Point;
+  const context = electionContext(
+    { chainId: BigInt(vectors.chainId), election: vectors.election },
+    parsed.manifest,
+    point(vectors.jointKey),
+    vectors.trustees.commitments.map((row) => row.map(point)),
+  );
+  expect(toHex(context.baseHash)).to.equal(vectors.baseHash);
+  return context;
+}
+
+describe("protocol: known-answer vectors (test/vectors)", () => {
+  before(initCrypto);
+
+  it("ballot.json is reproduced byte for byte from its seeds", () => {
+    expect(vectorFile(ballotVectors())).to.equal(read("ballot.json"));
+  });
+
+  it("tally.json is reproduced byte for byte from its seeds", () => {
+    expect(vectorFile(tallyVectors())).to.equal(read("tally.json"));
+  });
+
+  it("the stored ballots verify, their tracking codes match, the rejected ones fail with the stated reason", () => {
+    const vectors = JSON.parse(read("ballot.json"));
+    const context = contextOf(vectors);
+    for (const b of vectors.ballots) {
+      const bytes = hexToBytes(b.bytes);
+      expect(verifyBallotProofs(context, bytes, b.nullifier).ok, b.name).to.equal(true);
+      expect(toHex(ballotHash(bytes))).to.equal(b.ballotHash);
+      expect(trackingCode(context, b.ballotHash)).to.equal(b.trackingCode);
+    }
+    for (const r of vectors.rejected)
+      expect(verifyBallotProofs(context, hexToBytes(r.bytes), r.nullifier), r.name).to.deep.equal({
+        ok: false,
+        reason: r.reason,
+      });
+  });
+
+  it("the stored tally recomputes from the stored ballots and shares", () => {
+    const vectors = JSON.parse(read("tally.json"));
+    const context = contextOf(vectors);
+    const ballots = vectors.ballots.map((b: { bytes: string; nullifier: string }) => {
+      const result = verifyBallotProofs(context, hexToBytes(b.bytes), b.nullifier as `0x${string}`);
+      if (!result.ok) throw new Error(result.reason);
+      return result.ballot;
+    });
+    const aggregate = aggregateBallots(context, ballots);
+    expect(toHex(encodeAggregate(aggregate))).to.equal(vectors.aggregate);
+    expect(toHex(aggregateHash(context, aggregate))).to.equal(vectors.aggregateHash);
+    const shares: DecryptionShare[] = vectors.decryptionShares.map(
+      (s: { trusteeIndex: number; bytes: string }) => {
+        const publicShare = decodePoint(
+          hexToBytes(vectors.trustees.publicShares[s.trusteeIndex - 1]),
+        ) as Point;
+        const result = verifyDecryptionShare(
+          context,
+          aggregate,
+          s.trusteeIndex,
+          publicShare,
+          hexToBytes(s.bytes),
+        );
+        if (!result.ok) throw new Error(result.reason);
+        return result.share;
+      },
+    );
+    const tally = computeTally(context, aggregate, shares);
+    if (!tally.ok) throw new Error(tally.reason);
+    expect(tally.result).to.deep.equal(vectors.result);
+    expect(new TextDecoder().decode(tally.bytes)).to.equal(vectors.resultBytes);
+    expect(toHex(tally.hash)).to.equal(vectors.resultHash);
+    expect(decodeBallot(context, hexToBytes(vectors.ballots[0].bytes)).ok).to.equal(true);
+  });
+});
