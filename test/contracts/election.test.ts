@@ -12,7 +12,6 @@ import {
   newVoter,
   openVoting,
   randomBytes,
-  role,
   setRegistrarKeys,
   signedBallot,
   type Fixture,
@@ -244,9 +243,9 @@ describe("Election: key ceremony", () => {
     expect((await f.election.getEvents.TrusteeKeysPosted({}, { fromBlock: 0n })).length).to.equal(N);
     expect((await f.election.getEvents.SharesPosted({}, { fromBlock: 0n })).length).to.equal(N);
     expect((await f.election.getEvents.JointKeyConfirmed({}, { fromBlock: 0n })).length).to.equal(N);
-    const [published] = await f.election.getEvents.JointKeyPublished({}, { fromBlock: 0n });
+    const [published] = await f.election.getEvents.JointKeyPublished({ fromBlock: 0n });
     expect(published.args.jointKey).to.equal(key);
-    const [phase] = await f.election.getEvents.PhaseChanged({}, { fromBlock: 0n });
+    const [phase] = await f.election.getEvents.PhaseChanged({ fromBlock: 0n });
     expect(phase.args.phase).to.equal(1);
     const progress = await f.election.read.ceremonyProgress([0]);
     expect(progress.keysPosted).to.equal(N);
@@ -540,7 +539,7 @@ describe("Election: tally, result and attestations", () => {
     await commission.write.publishResult([resultHash, result]);
     expect(await f.election.read.phase()).to.equal(4);
     expect(await f.election.read.resultHash()).to.equal(resultHash);
-    const [published] = await f.election.getEvents.ResultPublished({}, { fromBlock: 0n });
+    const [published] = await f.election.getEvents.ResultPublished({ fromBlock: 0n });
     expect(published.args.result).to.equal(result);
     await expectRevert(trustees[1].write.postDecryptionShare([aggregateHash, share]), "WrongPhase");
     await expectRevert(commission.write.publishResult([resultHash, result]), "WrongPhase");
