@@ -51,6 +51,9 @@ const config: HardhatUserConfig = {
   networks: {
     hardhat: {
       chainId: 31337,
+      // Match the compile target and the Besu genesis (docs/besu): Prague/Osaka add the EIP-7623
+      // calldata floor (40 gas a non-zero byte), which would dominate the cost of a ballot.
+      hardfork: "cancun",
       // Ballot batches are large: allow blocks big enough for a batch of 200.
       blockGasLimit: 60_000_000,
       allowBlocksWithSameTimestamp: true,

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {ElectionParams, Phase, RevotePolicy, SignedBallot} from "./ElectionTypes.sol";
 
 /// @title Election
@@ -98,13 +99,8 @@ contract Election is AccessControl, Pausable, EIP712 {
     event JointKeyConfirmed(uint32 indexed round, uint8 indexed trusteeIndex, bytes32 jointKey);
     event JointKeyPublished(uint32 round, bytes32 jointKey);
     event CredentialIssued(bytes32 indexed voterIdHash, uint32 indexed style, bytes32 requestHash);
-    event BallotCast(
-        bytes32 indexed nullifier,
-        uint64 sequence,
-        uint256 index,
-        bytes32 ballotHash,
-        bytes32 runningHash
-    );
+    /// @dev The ballot's index is its position among all BallotCast events of this election.
+    event BallotCast(bytes32 indexed nullifier, uint64 sequence, bytes32 ballotHash, bytes32 runningHash);
     event BallotRejected(
         uint256 indexed position,
         bytes32 indexed nullifier,
@@ -418,7 +414,6 @@ contract Election is AccessControl, Pausable, EIP712 {
         if (size == 0) revert EmptyBatch();
         if (size > MAX_BATCH) revert BatchTooLarge(size, MAX_BATCH);
         bytes32 chained = runningHash;
-        uint256 index = ballotCount;
         for (uint256 position = 0; position < size; ++position) {
             SignedBallot calldata signed = batch[position];
             bytes32 ballotHash = _hashCalldata(signed.ballot);
@@ -428,16 +423,15 @@ contract Election is AccessControl, Pausable, EIP712 {
                 continue;
             }
             latestSequence[nullifier] = signed.sequence;
-            chained = keccak256(abi.encode(chained, nullifier, signed.sequence, ballotHash));
-            emit BallotCast(nullifier, signed.sequence, index, ballotHash, chained);
+            chained = _hashWords(chained, nullifier, bytes32(uint256(signed.sequence)), ballotHash);
+            emit BallotCast(nullifier, signed.sequence, ballotHash, chained);
             unchecked {
-                ++index;
                 ++accepted;
             }
         }
         if (accepted != 0) {
             runningHash = chained;
-            ballotCount = index;
+            ballotCount += accepted;
         }
     }
 
@@ -496,7 +490,10 @@ contract Election is AccessControl, Pausable, EIP712 {
         );
         (address voter, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(digest, signed.signature);
         if (error != ECDSA.RecoverError.NoError) return (InvalidBallotSignature.selector, bytes32(0));
-        nullifier = keccak256(abi.encode(address(this), voter));
+        nullifier = Hashes.efficientKeccak256(
+            bytes32(uint256(uint160(address(this)))),
+            bytes32(uint256(uint160(voter)))
+        );
         uint64 latest = latestSequence[nullifier];
         if (latest != 0 && revotePolicy == RevotePolicy.None) return (RevoteNotAllowed.selector, nullifier);
         if (signed.sequence <= latest) return (SequenceNotHigher.selector, nullifier);
@@ -510,6 +507,29 @@ contract Election is AccessControl, Pausable, EIP712 {
             let scratch := mload(0x40)
             calldatacopy(scratch, data.offset, data.length)
             digest := keccak256(scratch, data.length)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(a, b, c)) hashed in scratch memory (no allocation per ballot).
+    function _hashWords(bytes32 a, bytes32 b, bytes32 c) private pure returns (bytes32 digest) {
+        assembly ("memory-safe") {
+            let scratch := mload(0x40)
+            mstore(scratch, a)
+            mstore(add(scratch, 0x20), b)
+            mstore(add(scratch, 0x40), c)
+            digest := keccak256(scratch, 0x60)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(a, b, c, d)) hashed in scratch memory.
+    function _hashWords(bytes32 a, bytes32 b, bytes32 c, bytes32 d) private pure returns (bytes32 digest) {
+        assembly ("memory-safe") {
+            let scratch := mload(0x40)
+            mstore(scratch, a)
+            mstore(add(scratch, 0x20), b)
+            mstore(add(scratch, 0x40), c)
+            mstore(add(scratch, 0x60), d)
+            digest := keccak256(scratch, 0x80)
         }
     }
 

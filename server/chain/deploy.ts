@@ -108,7 +108,6 @@ export interface CastOutcome {
     position: number;
     nullifier: Hex;
     sequence: bigint;
-    index: bigint;
     ballotHash: Hex;
     runningHash: Hex;
   }[];
@@ -140,7 +139,6 @@ export function castOutcomeFromReceipt(
         position: -1,
         nullifier: a.nullifier!,
         sequence: a.sequence!,
-        index: a.index!,
         ballotHash: a.ballotHash!,
         runningHash: a.runningHash!,
       });
