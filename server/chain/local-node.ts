@@ -85,6 +85,8 @@ export async function startLocalNode(
             String(DEV_ACCOUNT_COUNT),
             "--gas-limit",
             "60000000",
+            "--hardfork",
+            "cancun",
             "--silent",
           ],
           { stdio: ["ignore", "pipe", "pipe"] },
