@@ -3,7 +3,7 @@
  *
  *   npm run vectors      (package.json: "vectors": "tsx scripts/gen-vectors.ts")
  *
- * writes test/vectors/ballot.json and test/vectors/tally.json. Everything is
+ * writes test/vectors/ballot.json, tally.json and ceremony.json. Everything is
  * deterministic: the key ceremony, every encryption and proof nonce and the
  * decryption-share nonces come from seededNonceSource (Hq("test-nonce"; seed, u64(i))).
  * test/protocol/vectors.test.ts recomputes both files and compares them byte for
@@ -22,6 +22,18 @@ import {
   type BallotChoices,
 } from "../server/protocol/ballot";
 import { canonicalJson } from "../server/protocol/canonical-json";
+import {
+  complaintEvidence,
+  dealShares,
+  encodeTrusteeKeys,
+  evaluatePolynomial,
+  generateTrusteeSecret,
+  jointPublicKey,
+  publicKeyShare,
+  trusteePublicKeys,
+} from "../server/protocol/ceremony";
+import { ceremonyBaseHash } from "../server/protocol/context";
+import { scalarAdd, scalarFromInt } from "../server/protocol/primitives/group";
 import { toHex } from "../server/protocol/primitives/bytes";
 import { initCrypto } from "../server/protocol/primitives/sodium";
 import {
@@ -258,6 +270,62 @@ export function tallyVectors() {
   };
 }
 
+/**
+ * A 3-trustee, threshold-2 key ceremony of the vector election, round 0, run
+ * with the protocol's own functions from one seed, plus a complaint: trustee 2
+ * deals trustee 3 a share off by one and trustee 3 discloses it.
+ */
+export function ceremonyVectors() {
+  const election = vectorElection();
+  const manifest = { ...election.manifest, trustees: { count: 3, threshold: 2 } };
+  const seed = "ballot-ledger/vectors/key-ceremony";
+  const nonces = seededNonceSource(seed);
+  const base = ceremonyBaseHash({ chainId: CHAIN_ID, election: ELECTION }, manifest, 0);
+  const secrets = [1, 2, 3].map(() => generateTrusteeSecret(2, nonces));
+  const keys = secrets.map((secret, i) => trusteePublicKeys(base, i + 1, secret, nonces));
+  const shares = secrets.map((secret, i) => dealShares(base, i + 1, secret, keys, nonces));
+  const cheating = {
+    ...secrets[1],
+    polynomial: [scalarAdd(secrets[1].polynomial[0], scalarFromInt(1)), secrets[1].polynomial[1]],
+  };
+  const cheatingShares = dealShares(base, 2, cheating, keys, nonces);
+  const evidence = complaintEvidence(base, 3, secrets[2].boxSecret, 2, cheatingShares, 3, nonces());
+  const commitments = keys.map((k) => k.commitments);
+  return {
+    description:
+      "ballot-ledger v1 key-ceremony known-answer vectors (docs/protocol.md section 7): 3 trustees, threshold 2, round 0. Nonces: Hq(\"test-nonce\"; utf8(seed), u64(i)) drawn in this order: every trustee's polynomial then box secret; every trustee's proof nonces; every dealer's share nonces (recipients in increasing order); the cheating dealer's share nonces; the disclosure nonce.",
+    chainId: CHAIN_ID.toString(),
+    election: ELECTION,
+    manifest: JSON.parse(canonicalJson(manifest)),
+    ceremonyBase: toHex(base),
+    nonceSeed: seed,
+    trustees: keys.map((k, i) => {
+      const encoded = encodeTrusteeKeys(k);
+      return {
+        index: k.index,
+        polynomial: hexAll(secrets[i].polynomial),
+        boxSecret: toHex(secrets[i].boxSecret),
+        commitments: toHex(encoded.commitments),
+        proofs: toHex(encoded.proofs),
+        boxKey: toHex(encoded.boxKey),
+        encryptedShares: toHex(shares[i]),
+        sharesDealt: [1, 2, 3]
+          .filter((j) => j !== i + 1)
+          .map((j) => toHex(evaluatePolynomial(secrets[i].polynomial, j))),
+      };
+    }),
+    jointKey: toHex(jointPublicKey(keys)),
+    publicKeyShares: [1, 2, 3].map((j) => toHex(publicKeyShare(commitments, j))),
+    complaint: {
+      complainer: 3,
+      accused: 2,
+      accusedEncryptedShares: toHex(cheatingShares),
+      evidence: toHex(evidence),
+      verdict: "accused-guilty",
+    },
+  };
+}
+
 /** The exact file contents: two-space JSON with a final newline. */
 export const vectorFile = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
@@ -274,7 +342,8 @@ async function main() {
   }
   writeFileSync(path.join(VECTOR_DIR, "ballot.json"), vectorFile(ballot));
   writeFileSync(path.join(VECTOR_DIR, "tally.json"), vectorFile(tallyVectors()));
-  console.log(`wrote ${path.join(VECTOR_DIR, "ballot.json")} and tally.json`);
+  writeFileSync(path.join(VECTOR_DIR, "ceremony.json"), vectorFile(ceremonyVectors()));
+  console.log(`wrote ${path.join(VECTOR_DIR, "ballot.json")}, tally.json and ceremony.json`);
 }
 
 if (require.main === module)

@@ -10,7 +10,6 @@ import { parseManifest, type Manifest } from "../../server/protocol/manifest";
 import {
   baseMul,
   pointAdd,
-  pointMul,
   scalarAdd,
   scalarFromInt,
   scalarMul,
@@ -111,20 +110,6 @@ export function simulateCeremony(count: number, threshold: number, nonces: Nonce
     commitments,
     jointKey,
   };
-}
-
-/** P_i from the commitments alone: sum over l, k of i^k * C_{l,k} (what an observer computes). */
-export function publicShareFromCommitments(commitments: Point[][], index: number): Point {
-  let acc: Point | null = null;
-  for (const dealer of commitments) {
-    let power = scalarFromInt(1);
-    for (const commitment of dealer) {
-      const term = pointMul(power, commitment);
-      acc = acc === null ? term : pointAdd(acc, term);
-      power = scalarMul(power, scalarFromInt(index));
-    }
-  }
-  return acc!;
 }
 
 export interface Election {

@@ -16,6 +16,7 @@ import {
 } from "../../server/protocol/primitives/group";
 import { taggedDigest32 } from "../../server/protocol/primitives/hash";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
+import { publicKeyShare } from "../../server/protocol/ceremony";
 import {
   Aggregator,
   aggregateBallots,
@@ -34,14 +35,7 @@ import {
   type Aggregate,
   type DecryptionShare,
 } from "../../server/protocol/tally";
-import {
-  buildManifest,
-  dummyCredential,
-  nullifierOf,
-  publicShareFromCommitments,
-  setupElection,
-  type Election,
-} from "./fixtures";
+import { buildManifest, dummyCredential, nullifierOf, setupElection, type Election } from "./fixtures";
 
 const manifest = () =>
   buildManifest(
@@ -106,10 +100,7 @@ describe("protocol: tally", () => {
   it("the simulated ceremony's public shares match the commitments", () => {
     for (let i = 1; i <= 5; i++)
       expect(
-        pointEquals(
-          publicShareFromCommitments(election.trustees.commitments, i),
-          election.trustees.publicShares[i - 1],
-        ),
+        pointEquals(publicKeyShare(election.trustees.commitments, i), election.trustees.publicShares[i - 1]),
       ).to.equal(true);
   });
 

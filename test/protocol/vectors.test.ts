@@ -15,7 +15,13 @@ import {
   verifyDecryptionShare,
   type DecryptionShare,
 } from "../../server/protocol/tally";
-import { ballotVectors, tallyVectors, vectorFile } from "../../scripts/gen-vectors";
+import { ballotVectors, ceremonyVectors, tallyVectors, vectorFile } from "../../scripts/gen-vectors";
+import {
+  judgeComplaint,
+  verifyCeremony,
+  decodeTrusteeKeys,
+  type TrusteePublicKeys,
+} from "../../server/protocol/ceremony";
 
 const read = (name: string) => readFileSync(path.join(__dirname, "..", "vectors", name), "utf8");
 
@@ -50,6 +56,49 @@ describe("protocol: known-answer vectors (test/vectors)", () => {
 
   it("tally.json is reproduced byte for byte from its seeds", () => {
     expect(vectorFile(tallyVectors())).to.equal(read("tally.json"));
+  });
+
+  it("ceremony.json is reproduced byte for byte from its seed", () => {
+    expect(vectorFile(ceremonyVectors())).to.equal(read("ceremony.json"));
+  });
+
+  it("the stored ceremony verifies from its public data, and its complaint is upheld", () => {
+    const vectors = JSON.parse(read("ceremony.json"));
+    const base = hexToBytes(vectors.ceremonyBase);
+    type StoredTrustee = { commitments: string; proofs: string; boxKey: string; encryptedShares: string };
+    const keys = vectors.trustees.map((t: StoredTrustee) => ({
+      commitments: hexToBytes(t.commitments),
+      proofs: hexToBytes(t.proofs),
+      boxKey: hexToBytes(t.boxKey),
+    }));
+    const report = verifyCeremony({
+      ceremonyBase: base,
+      trusteeCount: 3,
+      threshold: 2,
+      keys,
+      shares: vectors.trustees.map((t: StoredTrustee) => hexToBytes(t.encryptedShares)),
+      complaints: [],
+    });
+    expect(report.complete).to.equal(true);
+    expect(toHex(report.jointKey!)).to.equal(vectors.jointKey);
+    expect(report.publicKeyShares.map((p) => toHex(p))).to.deep.equal(vectors.publicKeyShares);
+    const parsed = keys.map(
+      (k: { commitments: Uint8Array; proofs: Uint8Array; boxKey: Uint8Array }, i: number) => {
+        const decoded = decodeTrusteeKeys(i + 1, 2, k);
+        if (!decoded.ok) throw new Error(decoded.reason);
+        return decoded.keys;
+      },
+    ) as TrusteePublicKeys[];
+    const { complaint } = vectors;
+    const verdict = judgeComplaint(
+      base,
+      parsed[complaint.complainer - 1],
+      parsed[complaint.accused - 1],
+      hexToBytes(complaint.accusedEncryptedShares),
+      hexToBytes(complaint.evidence),
+      3,
+    );
+    expect(verdict.verdict).to.equal(complaint.verdict);
   });
 
   it("the stored ballots verify, their tracking codes match, the rejected ones fail with the stated reason", () => {
