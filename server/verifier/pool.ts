@@ -2,12 +2,16 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Bytes32Input } from "../protocol/ballot";
+import type { BallotCheck, BallotRules, SignedBallot } from "../protocol/ballot-check";
 import type { ElectionContext } from "../protocol/context";
 
 /**
- * A pool of worker threads that verify ballot proofs in parallel (one libsodium
- * instance per thread). The relay and the observer share it. Ballots are sent
- * in batches to keep the message overhead small; results come back in order.
+ * A pool of worker threads that check ballots in parallel (one libsodium
+ * instance per thread). The relay, the trustees and the observer share it:
+ * `checkMany` runs the full checkSignedBallot (signature, credential,
+ * proofs), `verifyMany` only the proofs (the crypto benchmark). Ballots are
+ * sent in batches to keep the message overhead small; results come back in
+ * order.
  */
 export interface VerifyTask {
   bytes: Uint8Array;
@@ -17,10 +21,13 @@ export interface VerifyTask {
 
 export type VerifyOutcome = { ok: true } | { ok: false; reason: string };
 
-export type PoolRequest =
-  { type: "init"; context: ElectionContext } | { type: "verify"; id: number; tasks: VerifyTask[] };
+export type PoolJob = { kind: "verify"; tasks: VerifyTask[] } | { kind: "check"; tasks: SignedBallot[] };
 
-export type PoolResponse = { type: "ready" } | { type: "verified"; id: number; outcomes: VerifyOutcome[] };
+export type PoolRequest =
+  | { type: "init"; context: ElectionContext; registrarKeys: ReadonlyMap<number, Uint8Array> }
+  | { type: "job"; id: number; job: PoolJob };
+
+export type PoolResponse = { type: "ready" } | { type: "done"; id: number; outcomes: VerifyOutcome[] | BallotCheck[] };
 
 export interface VerifierPoolOptions {
   /** Number of worker threads; default: the number of cores. */
@@ -30,8 +37,8 @@ export interface VerifierPoolOptions {
 }
 
 interface Pending {
-  tasks: VerifyTask[];
-  resolve: (outcomes: VerifyOutcome[]) => void;
+  job: PoolJob;
+  resolve: (outcomes: VerifyOutcome[] | BallotCheck[]) => void;
   reject: (error: Error) => void;
 }
 
@@ -63,8 +70,13 @@ export class VerifierPool {
     private readonly batchSize: number,
   ) {}
 
-  /** Starts the workers and hands each the election context. */
-  static async create(context: ElectionContext, options: VerifierPoolOptions = {}): Promise<VerifierPool> {
+  /** Starts the workers and hands each the election context and registrar keys. */
+  static async create(
+    rules: ElectionContext | BallotRules,
+    options: VerifierPoolOptions = {},
+  ): Promise<VerifierPool> {
+    const { context, registrarKeys } =
+      "registrarKeys" in rules ? rules : { context: rules, registrarKeys: new Map<number, Uint8Array>() };
     const threads = Math.max(1, options.threads ?? availableParallelism());
     const slots: Slot[] = [];
     try {
@@ -80,7 +92,7 @@ export class VerifierPool {
           };
           worker.on("message", onMessage);
           worker.once("error", reject);
-          worker.postMessage({ type: "init", context } satisfies PoolRequest);
+          worker.postMessage({ type: "init", context, registrarKeys } satisfies PoolRequest);
         });
       }
     } catch (error) {
@@ -98,7 +110,7 @@ export class VerifierPool {
 
   private attach(slot: Slot): void {
     slot.worker.on("message", (message: PoolResponse) => {
-      if (message.type !== "verified") return;
+      if (message.type !== "done") return;
       const pending = slot.inFlight.get(message.id);
       if (pending === undefined) return;
       slot.inFlight.delete(message.id);
@@ -126,29 +138,38 @@ export class VerifierPool {
       const pending = this.queue.shift()!;
       const id = this.nextId++;
       best.inFlight.set(id, pending);
-      best.worker.postMessage({ type: "verify", id, tasks: pending.tasks } satisfies PoolRequest);
+      best.worker.postMessage({ type: "job", id, job: pending.job } satisfies PoolRequest);
     }
   }
 
-  private submit(tasks: VerifyTask[]): Promise<VerifyOutcome[]> {
+  private submit(job: PoolJob): Promise<VerifyOutcome[] | BallotCheck[]> {
     if (this.closed) return Promise.reject(new Error("verifier pool is closed"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ tasks, resolve, reject });
+      this.queue.push({ job, resolve, reject });
       this.pump();
     });
   }
 
-  /** Verifies one ballot. */
-  async verify(task: VerifyTask): Promise<VerifyOutcome> {
-    return (await this.submit([task]))[0];
+  private async inBatches<T, R>(kind: PoolJob["kind"], tasks: readonly T[]): Promise<R[]> {
+    const batches: Promise<VerifyOutcome[] | BallotCheck[]>[] = [];
+    for (let i = 0; i < tasks.length; i += this.batchSize)
+      batches.push(this.submit({ kind, tasks: tasks.slice(i, i + this.batchSize) } as PoolJob));
+    return (await Promise.all(batches)).flat() as R[];
   }
 
-  /** Verifies many ballots in parallel; the outcomes are in the order of the tasks. */
-  async verifyMany(tasks: readonly VerifyTask[]): Promise<VerifyOutcome[]> {
-    const batches: Promise<VerifyOutcome[]>[] = [];
-    for (let i = 0; i < tasks.length; i += this.batchSize)
-      batches.push(this.submit(tasks.slice(i, i + this.batchSize)));
-    return (await Promise.all(batches)).flat();
+  /** Verifies one ballot's proofs. */
+  async verify(task: VerifyTask): Promise<VerifyOutcome> {
+    return (await this.verifyMany([task]))[0];
+  }
+
+  /** Verifies the proofs of many ballots in parallel; the outcomes are in the order of the tasks. */
+  verifyMany(tasks: readonly VerifyTask[]): Promise<VerifyOutcome[]> {
+    return this.inBatches("verify", tasks);
+  }
+
+  /** checkSignedBallot on many ballots in parallel; the outcomes are in the order of the ballots. */
+  checkMany(ballots: readonly SignedBallot[]): Promise<BallotCheck[]> {
+    return this.inBatches("check", ballots);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,22 @@
  * simulated key ceremony (Shamir sharing of the joint key by n trustees, each
  * dealing a polynomial of degree t-1) and election contexts.
  */
-import { seededNonceSource } from "../../server/protocol/ballot";
+import type { Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import {
+  encryptBallot,
+  seededNonceSource,
+  type BallotChoices,
+  type BallotCredential,
+} from "../../server/protocol/ballot";
+import type { SignedBallot } from "../../server/protocol/ballot-check";
+import {
+  blindCredentialRequest,
+  credentialMessage,
+  finalizeCredential,
+} from "../../server/protocol/credential";
+import { blindSign, type RegistrarKeyPair } from "../../server/protocol/credential-issuer";
+import { nullifierOf as nullifierOfAddress, signBallot } from "../../server/protocol/eip712";
 import { electionContext, type Address, type ElectionContext } from "../../server/protocol/context";
 import { parseManifest, type Manifest } from "../../server/protocol/manifest";
 import {
@@ -142,3 +157,41 @@ export function dummyCredential(seedByte = 1, signatureBytes = 256) {
 }
 
 export const nullifierOf = (byte: number): Uint8Array => new Uint8Array(32).fill(byte);
+
+export interface TestVoter {
+  account: PrivateKeyAccount;
+  styleIndex: number;
+  credential: BallotCredential;
+}
+
+/** A voter with a real RFC 9474 credential from `registrar` for `styleIndex`. */
+export async function credentialedVoter(
+  context: ElectionContext,
+  registrar: RegistrarKeyPair,
+  styleIndex: number,
+  privateKey: Hex = generatePrivateKey(),
+): Promise<TestVoter> {
+  const account = privateKeyToAccount(privateKey);
+  const request = await blindCredentialRequest(
+    registrar.modulus,
+    credentialMessage(context, styleIndex, account.address),
+  );
+  const credential = await finalizeCredential(
+    registrar.modulus,
+    request,
+    blindSign(registrar, request.blindedMessage),
+  );
+  return { account, styleIndex, credential };
+}
+
+/** Encrypts and signs a ballot for a credentialed voter. */
+export async function signedBallotOf(
+  context: ElectionContext,
+  voter: TestVoter,
+  choices: BallotChoices,
+  sequence = 1n,
+): Promise<SignedBallot> {
+  const nullifier = nullifierOfAddress(context.election, voter.account.address);
+  const { bytes } = encryptBallot(context, voter.styleIndex, choices, nullifier, voter.credential);
+  return { ballot: bytes, sequence, signature: await signBallot(voter.account, context, bytes, sequence) };
+}
