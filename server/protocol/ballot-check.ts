@@ -35,14 +35,26 @@ export type BallotCheckCode =
 
 export type BallotCheck =
   | { ok: true; votingAddress: Address; nullifier: Hex; ballotHash: Hex; ballot: EncryptedBallot }
-  | { ok: false; code: BallotCheckCode; reason: string; votingAddress?: Address; nullifier?: Hex; ballotHash: Hex };
+  | {
+      ok: false;
+      code: BallotCheckCode;
+      reason: string;
+      votingAddress?: Address;
+      nullifier?: Hex;
+      ballotHash: Hex;
+    };
 
 export async function checkSignedBallot(rules: BallotRules, signed: SignedBallot): Promise<BallotCheck> {
   const { context } = rules;
   const hash = toHex(ballotHash(signed.ballot));
   const votingAddress = await recoverBallotSigner(context, signed.ballot, signed.sequence, signed.signature);
   if (votingAddress === null)
-    return { ok: false, code: "invalid-signature", reason: "EIP-712 signature is malformed or invalid", ballotHash: hash };
+    return {
+      ok: false,
+      code: "invalid-signature",
+      reason: "EIP-712 signature is malformed or invalid",
+      ballotHash: hash,
+    };
   const nullifier = nullifierOf(context.election, votingAddress);
   const fail = (code: BallotCheckCode, reason: string): BallotCheck => ({
     ok: false,
@@ -54,12 +66,21 @@ export async function checkSignedBallot(rules: BallotRules, signed: SignedBallot
   });
   const decoded = decodeBallot(context, signed.ballot);
   if (!decoded.ok)
-    return fail(decoded.reason.includes("unknown ballot style") ? "unknown-style" : "malformed-ballot", decoded.reason);
+    return fail(
+      decoded.reason.includes("unknown ballot style") ? "unknown-style" : "malformed-ballot",
+      decoded.reason,
+    );
   const { ballot } = decoded;
   const modulus = rules.registrarKeys.get(ballot.styleIndex);
   if (modulus === undefined)
     return fail("registrar-key-missing", `no registrar key for ballot style ${ballot.styleIndex}`);
-  const credential = await verifyCredential(context, ballot.styleIndex, votingAddress, ballot.credential, modulus);
+  const credential = await verifyCredential(
+    context,
+    ballot.styleIndex,
+    votingAddress,
+    ballot.credential,
+    modulus,
+  );
   if (!credential.ok) return fail("invalid-credential", credential.reason);
   const proofs = verifyBallotProofs(context, ballot, nullifier);
   if (!proofs.ok) return fail("invalid-proof", proofs.reason);

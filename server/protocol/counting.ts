@@ -64,7 +64,8 @@ export function applyCountingRules(inputs: readonly CountInput[]): CountOutcome 
     const verdict = verdicts[position];
     if (verdict.status !== "counted" || !input.check.ok) return;
     const last = lastValid.get(input.nullifier.toLowerCase())!;
-    if (last !== input.index) verdicts[position] = { index: input.index, status: "superseded", supersededBy: last };
+    if (last !== input.index)
+      verdicts[position] = { index: input.index, status: "superseded", supersededBy: last };
     else counted.push({ index: input.index, ballot: input.check.ballot });
   });
   return { verdicts, counted };

@@ -27,7 +27,8 @@ export type PoolRequest =
   | { type: "init"; context: ElectionContext; registrarKeys: ReadonlyMap<number, Uint8Array> }
   | { type: "job"; id: number; job: PoolJob };
 
-export type PoolResponse = { type: "ready" } | { type: "done"; id: number; outcomes: VerifyOutcome[] | BallotCheck[] };
+export type PoolResponse =
+  { type: "ready" } | { type: "done"; id: number; outcomes: VerifyOutcome[] | BallotCheck[] };
 
 export interface VerifierPoolOptions {
   /** Number of worker threads; default: the number of cores. */

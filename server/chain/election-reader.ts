@@ -1,0 +1,518 @@
+import {
+  decodeFunctionData,
+  type Abi,
+  type Address,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type Hash,
+  type Hex,
+  type Log,
+} from "viem";
+import type { SignedBallot } from "../protocol/ballot-check";
+import { ceremonyBaseHash, electionContext, type ElectionContext } from "../protocol/context";
+import { manifestHash, parseManifestBytes, type Manifest } from "../protocol/manifest";
+import { bytesEqual, hexToBytes } from "../protocol/primitives/bytes";
+import { decodePoint, type Point } from "../protocol/primitives/group";
+import {
+  RECORD_VERSION,
+  type ElectionRecord,
+  type RecordBallot,
+  type RecordCeremonyRound,
+} from "../protocol/record";
+import type { AccountWalletClient } from "./clients";
+import { electionErrorNames, type ChainPublicClient } from "./deploy";
+import { electionAbi, electionFactoryAbi } from "./generated/abis";
+
+/**
+ * Reads one election from any EVM JSON-RPC endpoint into an ElectionRecord:
+ * contract views for the parameters, eth_getLogs paged by block range for
+ * every event, and the castBallots calldata for the ballot bytes (events
+ * carry only hashes, to save gas). Relays call castBallots directly from
+ * their account, so each BallotCast is matched to a position of its
+ * transaction's batch. Standard JSON-RPC only.
+ */
+export interface ReadOptions {
+  /** First block to read logs from; default: the election's creation block. */
+  fromBlock?: bigint;
+  /** Last block; default: the head minus `confirmations`. */
+  toBlock?: bigint;
+  /** Blocks per eth_getLogs call; default 2,000. */
+  pageSize?: bigint;
+  /** Blocks to stay behind the head; default 0. */
+  confirmations?: number;
+}
+
+const DEFAULT_PAGE = 2_000n;
+
+export type ElectionLog = Log<bigint, number, false, undefined, true, typeof electionAbi>;
+
+/** The election's logs in [fromBlock, toBlock], decoded, paged by block range, in chain order. */
+export async function fetchElectionLogs(
+  client: ChainPublicClient,
+  election: Address,
+  fromBlock: bigint,
+  toBlock: bigint,
+  pageSize: bigint = DEFAULT_PAGE,
+): Promise<ElectionLog[]> {
+  const logs: ElectionLog[] = [];
+  for (let start = fromBlock; start <= toBlock; start += pageSize) {
+    const end = start + pageSize - 1n < toBlock ? start + pageSize - 1n : toBlock;
+    const page = await client.getContractEvents({
+      address: election,
+      abi: electionAbi,
+      fromBlock: start,
+      toBlock: end,
+      strict: true,
+    });
+    logs.push(...(page as ElectionLog[]));
+  }
+  return logs;
+}
+
+/** The batch of a castBallots transaction, from its calldata. */
+export async function castBatchOf(
+  client: ChainPublicClient,
+  transactionHash: Hash,
+): Promise<readonly SignedBallotHex[]> {
+  const transaction = await client.getTransaction({ hash: transactionHash });
+  const decoded = decodeFunctionData({ abi: electionAbi, data: transaction.input });
+  if (decoded.functionName !== "castBallots")
+    throw new Error(`transaction ${transactionHash} is not a direct castBallots call`);
+  return decoded.args[0];
+}
+
+export interface SignedBallotHex {
+  ballot: Hex;
+  sequence: bigint;
+  signature: Hex;
+}
+
+export const signedBallotOfRecord = (ballot: RecordBallot): SignedBallot => ({
+  ballot: hexToBytes(ballot.ballot),
+  sequence: BigInt(ballot.sequence),
+  signature: ballot.signature,
+});
+
+/** Election parameters from the contract's views and the factory's ElectionCreated event. */
+async function readHeader(client: ChainPublicClient, election: Address, atBlock: bigint) {
+  const read = <F extends ContractFunctionName<typeof electionAbi, "view" | "pure">>(functionName: F) =>
+    client.readContract({ address: election, abi: electionAbi, functionName, blockNumber: atBlock } as never);
+  const [
+    factory,
+    manifestHashOnChain,
+    opensAt,
+    closesAt,
+    revotePolicy,
+    threshold,
+    trusteeCount,
+    ballotStyleCount,
+  ] = (await Promise.all([
+    read("factory"),
+    read("manifestHash"),
+    read("opensAt"),
+    read("closesAt"),
+    read("revotePolicy"),
+    read("threshold"),
+    read("trusteeCount"),
+    read("ballotStyleCount"),
+  ])) as [Address, Hex, bigint, bigint, number, number, number, number];
+  const [created] = await client.getContractEvents({
+    address: factory,
+    abi: electionFactoryAbi,
+    eventName: "ElectionCreated",
+    args: { election },
+    fromBlock: 0n,
+    toBlock: atBlock,
+    strict: true,
+  });
+  if (created === undefined)
+    throw new Error(`no ElectionCreated event for ${election} at factory ${factory}`);
+  const creation = await client.getTransaction({ hash: created.transactionHash });
+  const { args } = decodeFunctionData({ abi: electionFactoryAbi, data: creation.input });
+  const params = (args as readonly [{ trustees: readonly Address[] }, Hex])[0];
+  return {
+    factory,
+    creationBlock: created.blockNumber,
+    manifest: created.args.manifest,
+    manifestHash: manifestHashOnChain,
+    opensAt: Number(opensAt),
+    closesAt: Number(closesAt),
+    revotePolicy: revotePolicy === 0 ? ("none" as const) : ("last-ballot-counts" as const),
+    threshold,
+    trusteeCount,
+    ballotStyleCount,
+    initialTrustees: [...params.trustees],
+  };
+}
+
+function emptyRound(round: number, trustees: Address[]): RecordCeremonyRound {
+  return { round, trustees, keys: [], shares: [], complaints: [], confirmations: [], jointKey: null };
+}
+
+/** Reads the whole election record up to `toBlock` (default: head minus confirmations). */
+export async function readElectionRecord(
+  client: ChainPublicClient,
+  election: Address,
+  options: ReadOptions = {},
+): Promise<ElectionRecord> {
+  const head = await client.getBlockNumber({ cacheTime: 0 });
+  const toBlock = options.toBlock ?? head - BigInt(Math.min(options.confirmations ?? 0, Number(head)));
+  const header = await readHeader(client, election, toBlock);
+  const chainId = await client.getChainId();
+  const [runningHash, ballotCount] = await Promise.all([
+    client.readContract({
+      address: election,
+      abi: electionAbi,
+      functionName: "runningHash",
+      blockNumber: toBlock,
+    }),
+    client.readContract({
+      address: election,
+      abi: electionAbi,
+      functionName: "ballotCount",
+      blockNumber: toBlock,
+    }),
+  ]);
+  const logs = await fetchElectionLogs(
+    client,
+    election,
+    options.fromBlock ?? header.creationBlock,
+    toBlock,
+    options.pageSize,
+  );
+  const record: ElectionRecord = {
+    version: RECORD_VERSION,
+    chainId: chainId.toString(),
+    election,
+    factory: header.factory,
+    creationBlock: header.creationBlock.toString(),
+    manifest: header.manifest,
+    manifestHash: header.manifestHash,
+    opensAt: header.opensAt,
+    closesAt: header.closesAt,
+    revotePolicy: header.revotePolicy,
+    threshold: header.threshold,
+    trusteeCount: header.trusteeCount,
+    ballotStyleCount: header.ballotStyleCount,
+    ceremonyRounds: [emptyRound(0, header.initialTrustees)],
+    registrarKeys: [],
+    issuances: [],
+    ballots: [],
+    rejections: [],
+    runningHash,
+    ballotCount: Number(ballotCount),
+    decryptionShares: [],
+    result: null,
+    attestations: [],
+    throughBlock: toBlock.toString(),
+  };
+  await foldLogs(client, record, logs);
+  return record;
+}
+
+/** Applies decoded logs, in chain order, to a record (the observer calls it page by page). */
+export async function foldLogs(
+  client: ChainPublicClient,
+  record: ElectionRecord,
+  logs: readonly ElectionLog[],
+) {
+  const timestamps = new Map<bigint, number>();
+  const blockTime = async (blockNumber: bigint): Promise<number> => {
+    let time = timestamps.get(blockNumber);
+    if (time === undefined) {
+      time = Number((await client.getBlock({ blockNumber })).timestamp);
+      timestamps.set(blockNumber, time);
+    }
+    return time;
+  };
+  const batches = new Map<Hash, { batch: readonly SignedBallotHex[]; rejected: Set<number>; next: number }>();
+  const batchOf = async (hash: Hash) => {
+    let entry = batches.get(hash);
+    if (entry === undefined) {
+      const rejected = new Set(
+        logs
+          .filter((l) => l.transactionHash === hash && l.eventName === "BallotRejected")
+          .map((l) => Number((l.args as { position: bigint }).position)),
+      );
+      entry = { batch: await castBatchOf(client, hash), rejected, next: 0 };
+      batches.set(hash, entry);
+    }
+    return entry;
+  };
+  const round = (n: number) => {
+    let found = record.ceremonyRounds.find((r) => r.round === n);
+    if (found === undefined) {
+      found = emptyRound(n, []);
+      record.ceremonyRounds.push(found);
+    }
+    return found;
+  };
+  for (const log of logs) {
+    const blockNumber = log.blockNumber.toString();
+    switch (log.eventName) {
+      case "CeremonyRestarted":
+        round(log.args.round).trustees = [...log.args.trustees];
+        break;
+      case "TrusteeKeysPosted":
+        round(log.args.round).keys.push({
+          trusteeIndex: log.args.trusteeIndex,
+          commitments: log.args.commitments,
+          proofs: log.args.proofs,
+          boxKey: log.args.boxKey,
+        });
+        break;
+      case "SharesPosted":
+        round(log.args.round).shares.push({
+          trusteeIndex: log.args.trusteeIndex,
+          encryptedShares: log.args.encryptedShares,
+        });
+        break;
+      case "ComplaintFiled":
+        round(log.args.round).complaints.push({
+          complainer: log.args.complainer,
+          accused: log.args.accused,
+          evidence: log.args.evidence,
+        });
+        break;
+      case "JointKeyConfirmed":
+        round(log.args.round).confirmations.push({
+          trusteeIndex: log.args.trusteeIndex,
+          jointKey: log.args.jointKey,
+        });
+        break;
+      case "JointKeyPublished":
+        round(log.args.round).jointKey = log.args.jointKey;
+        break;
+      case "RegistrarKeySet":
+        record.registrarKeys = record.registrarKeys.filter((k) => k.style !== log.args.style);
+        record.registrarKeys.push({ style: log.args.style, modulus: log.args.rsaModulus });
+        record.registrarKeys.sort((a, b) => a.style - b.style);
+        break;
+      case "CredentialIssued":
+        record.issuances.push({
+          voterIdHash: log.args.voterIdHash,
+          style: log.args.style,
+          requestHash: log.args.requestHash,
+          blockNumber,
+          timestamp: await blockTime(log.blockNumber),
+        });
+        break;
+      case "BallotCast": {
+        const entry = await batchOf(log.transactionHash);
+        while (entry.rejected.has(entry.next)) entry.next++;
+        const signed = entry.batch[entry.next++];
+        if (signed === undefined)
+          throw new Error(`transaction ${log.transactionHash} has more BallotCast events than ballots`);
+        record.ballots.push({
+          index: record.ballots.length,
+          nullifier: log.args.nullifier,
+          sequence: log.args.sequence.toString(),
+          ballotHash: log.args.ballotHash,
+          runningHash: log.args.runningHash,
+          ballot: signed.ballot,
+          signature: signed.signature,
+          blockNumber,
+          transactionHash: log.transactionHash,
+          timestamp: await blockTime(log.blockNumber),
+        });
+        break;
+      }
+      case "BallotRejected":
+        record.rejections.push({
+          position: Number(log.args.position),
+          nullifier: log.args.nullifier,
+          ballotHash: log.args.ballotHash,
+          reason: electionErrorNames.get(log.args.reason) ?? log.args.reason,
+          transactionHash: log.transactionHash,
+          blockNumber,
+        });
+        break;
+      case "DecryptionSharePosted":
+        record.decryptionShares.push({
+          trusteeIndex: log.args.trusteeIndex,
+          aggregateHash: log.args.aggregateHash,
+          share: log.args.share,
+        });
+        break;
+      case "ResultPublished":
+        record.result = {
+          resultHash: log.args.resultHash,
+          result: new TextDecoder().decode(hexToBytes(log.args.result)),
+        };
+        break;
+      case "AttestationPosted":
+        record.attestations.push({
+          observer: log.args.observer,
+          resultHash: log.args.resultHash,
+          tallyHash: log.args.tallyHash,
+          resultMatches: log.args.resultMatches,
+        });
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// ------------------------------------------------------------- derived views
+
+export type ManifestOfRecord = { ok: true; manifest: Manifest } | { ok: false; reason: string };
+
+/** The manifest posted at creation, checked against the hash the contract holds. */
+export function manifestOfRecord(record: ElectionRecord): ManifestOfRecord {
+  const parsed = parseManifestBytes(hexToBytes(record.manifest));
+  if (!parsed.ok) return { ok: false, reason: `manifest does not parse: ${parsed.reason}` };
+  if (!bytesEqual(manifestHash(parsed.manifest), hexToBytes(record.manifestHash)))
+    return { ok: false, reason: "manifest hash does not match the contract's manifestHash" };
+  return parsed;
+}
+
+/** The ceremony round that produced the joint key, or the latest round. */
+export function currentRound(record: ElectionRecord): RecordCeremonyRound {
+  return (
+    record.ceremonyRounds.find((r) => r.jointKey !== null) ??
+    record.ceremonyRounds.reduce((a, b) => (b.round > a.round ? b : a))
+  );
+}
+
+/** The election context (base hash Q) once the joint key is published; null before, or when keys do not decode. */
+export function contextOfRecord(record: ElectionRecord, manifest: Manifest): ElectionContext | null {
+  const round = currentRound(record);
+  if (round.jointKey === null) return null;
+  const jointKey = decodePoint(hexToBytes(round.jointKey));
+  if (jointKey === null) return null;
+  const commitments: Point[][] = [];
+  for (let index = 1; index <= record.trusteeCount; index++) {
+    const keys = round.keys.find((k) => k.trusteeIndex === index);
+    if (keys === undefined) return null;
+    const bytes = hexToBytes(keys.commitments);
+    const row: Point[] = [];
+    for (let k = 0; k < bytes.length / 32; k++) {
+      const point = decodePoint(bytes.subarray(32 * k, 32 * k + 32));
+      if (point === null) return null;
+      row.push(point);
+    }
+    commitments.push(row);
+  }
+  return electionContext(
+    { chainId: BigInt(record.chainId), election: record.election },
+    manifest,
+    jointKey,
+    commitments,
+  );
+}
+
+export const registrarKeysOfRecord = (record: ElectionRecord): Map<number, Uint8Array> =>
+  new Map(record.registrarKeys.map((k) => [k.style, hexToBytes(k.modulus)]));
+
+export interface LoadedElection {
+  record: ElectionRecord;
+  manifest: Manifest;
+  /** Q0 of the current ceremony round. */
+  ceremonyBase: Uint8Array;
+  context: ElectionContext | null;
+  registrarKeys: Map<number, Uint8Array>;
+}
+
+/** The record plus what every tool derives from it; throws when the manifest does not match the contract. */
+export async function loadElection(
+  client: ChainPublicClient,
+  election: Address,
+  options: ReadOptions = {},
+): Promise<LoadedElection> {
+  const record = await readElectionRecord(client, election, options);
+  const manifest = manifestOfRecord(record);
+  if (!manifest.ok) throw new Error(`election ${election}: ${manifest.reason}`);
+  const round = record.ceremonyRounds.reduce((a, b) => (b.round > a.round ? b : a));
+  return {
+    record,
+    manifest: manifest.manifest,
+    ceremonyBase: ceremonyBaseHash(
+      { chainId: BigInt(record.chainId), election },
+      manifest.manifest,
+      round.round,
+    ),
+    context: contextOfRecord(record, manifest.manifest),
+    registrarKeys: registrarKeysOfRecord(record),
+  };
+}
+
+// ------------------------------------------------------------- transactions
+
+type WriteName = ContractFunctionName<typeof electionAbi, "nonpayable">;
+
+/** A contract call that reverted, named by its custom error (e.g. "WrongPhase"). */
+export class ElectionCallError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly errorName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Simulates then sends an Election transaction and waits for its receipt. A
+ * revert is thrown as ElectionCallError with the contract's custom error name,
+ * before anything is sent.
+ */
+export async function sendElectionTx<F extends WriteName>(
+  wallet: AccountWalletClient,
+  client: ChainPublicClient,
+  election: Address,
+  functionName: F,
+  args: ContractFunctionArgs<typeof electionAbi, "nonpayable", F>,
+) {
+  let request;
+  try {
+    ({ request } = await client.simulateContract({
+      account: wallet.account,
+      address: election,
+      abi: electionAbi as Abi,
+      functionName,
+      args: args as readonly unknown[],
+    }));
+  } catch (error) {
+    const errorName = revertName(error);
+    throw new ElectionCallError(
+      functionName,
+      errorName,
+      `${functionName} refused by the contract: ${errorName}${revertArgs(error)}`,
+    );
+  }
+  const hash = await wallet.writeContract(request);
+  const receipt = await client.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success")
+    throw new ElectionCallError(functionName, "Reverted", `${functionName} reverted in ${hash}`);
+  return receipt;
+}
+
+function findCause<T>(error: unknown, pick: (e: Record<string, unknown>) => T | undefined): T | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 10 && current !== null && typeof current === "object"; depth++) {
+    const found = pick(current as Record<string, unknown>);
+    if (found !== undefined) return found;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function revertName(error: unknown): string {
+  return (
+    findCause(error, (e) => {
+      const data = e.data as { errorName?: string } | undefined;
+      return typeof data?.errorName === "string" ? data.errorName : undefined;
+    }) ??
+    findCause(error, (e) => (typeof e.shortMessage === "string" ? e.shortMessage : undefined)) ??
+    String(error)
+  );
+}
+
+function revertArgs(error: unknown): string {
+  const args = findCause(error, (e) => {
+    const data = e.data as { args?: readonly unknown[] } | undefined;
+    return Array.isArray(data?.args) ? data.args : undefined;
+  });
+  return args === undefined || args.length === 0 ? "" : `(${args.map((a) => String(a)).join(", ")})`;
+}

@@ -1,0 +1,134 @@
+import { toHex, type Address, type Hex } from "viem";
+import {
+  publicClientFor,
+  walletClientFor,
+  type AccountWalletClient,
+  type ChainEndpoint,
+} from "../../server/chain/clients";
+import {
+  createElection,
+  deployFactory,
+  roleId,
+  RevotePolicy,
+  type ChainPublicClient,
+} from "../../server/chain/deploy";
+import { loadElection, sendElectionTx } from "../../server/chain/election-reader";
+import type { LocalNode } from "../../server/chain/local-node";
+import {
+  dealShares,
+  encodeTrusteeKeys,
+  generateTrusteeSecret,
+  jointPublicKey,
+  trusteePublicKeys,
+  type TrusteeSecret,
+} from "../../server/protocol/ceremony";
+import { generateRegistrarKey, type RegistrarKeyPair } from "../../server/protocol/credential-issuer";
+import type { ElectionContext } from "../../server/protocol/context";
+import { manifestBytes, manifestHash, type Manifest } from "../../server/protocol/manifest";
+
+/**
+ * An election on a local node, set up through standard JSON-RPC with the
+ * protocol's own functions: factory, election, roles, a real key ceremony
+ * and one registrar key per style. Shared by chain-level tests.
+ */
+export interface ElectionOnChain {
+  endpoint: ChainEndpoint;
+  client: ChainPublicClient;
+  election: Address;
+  commission: AccountWalletClient;
+  registrar: AccountWalletClient;
+  relay: AccountWalletClient;
+  observer: AccountWalletClient;
+  trustees: AccountWalletClient[];
+  trusteeSecrets: TrusteeSecret[];
+  registrarKeys: RegistrarKeyPair[];
+  manifest: Manifest;
+  context: ElectionContext;
+}
+
+/** Accounts: 0 commission, 1 registrar, 2 relay, 3 observer, 4.. trustees. */
+export async function setUpElection(
+  node: LocalNode,
+  manifestOf: (opensAt: number) => Manifest,
+): Promise<ElectionOnChain> {
+  const endpoint = { rpcUrl: node.rpcUrl, chainId: node.chainId };
+  const client = publicClientFor(endpoint);
+  const wallets = node.privateKeys.map((key) => walletClientFor(endpoint, key));
+  const [commission, registrar, relay, observer] = wallets;
+  const now = Number((await client.getBlock()).timestamp);
+  const manifest = manifestOf(now + 3600);
+  const trustees = wallets.slice(4, 4 + manifest.trustees.count);
+  const factory = await deployFactory(commission, client);
+  const { election } = await createElection(
+    commission,
+    client,
+    factory,
+    {
+      manifestHash: toHex(manifestHash(manifest)),
+      opensAt: BigInt(manifest.votingWindow.opensAt),
+      closesAt: BigInt(manifest.votingWindow.closesAt),
+      revotePolicy: manifest.revotePolicy === "none" ? RevotePolicy.None : RevotePolicy.LastBallotCounts,
+      threshold: manifest.trustees.threshold,
+      trustees: trustees.map((w) => w.account.address),
+      ballotStyleCount: manifest.ballotStyles.length,
+      commission: commission.account.address,
+    },
+    manifestBytes(manifest),
+  );
+  for (const [role, wallet] of [
+    ["REGISTRAR_ROLE", registrar],
+    ["RELAY_ROLE", relay],
+    ["OBSERVER_ROLE", observer],
+  ] as const)
+    await sendElectionTx(commission, client, election, "grantRole", [roleId(role), wallet.account.address]);
+
+  const { ceremonyBase } = await loadElection(client, election);
+  const trusteeSecrets = trustees.map(() => generateTrusteeSecret(manifest.trustees.threshold));
+  const keys = trusteeSecrets.map((secret, i) => trusteePublicKeys(ceremonyBase, i + 1, secret));
+  for (const [i, wallet] of trustees.entries()) {
+    const encoded = encodeTrusteeKeys(keys[i]);
+    await sendElectionTx(wallet, client, election, "postTrusteeKeys", [
+      toHex(encoded.commitments),
+      toHex(encoded.proofs),
+      toHex(encoded.boxKey),
+    ]);
+  }
+  for (const [i, wallet] of trustees.entries())
+    await sendElectionTx(wallet, client, election, "postShares", [
+      toHex(dealShares(ceremonyBase, i + 1, trusteeSecrets[i], keys)),
+    ]);
+  const jointKey: Hex = toHex(jointPublicKey(keys));
+  for (const wallet of trustees)
+    await sendElectionTx(wallet, client, election, "confirmJointKey", [jointKey]);
+
+  const registrarKeys = manifest.ballotStyles.map(() => generateRegistrarKey(2048));
+  for (const [style, key] of registrarKeys.entries())
+    await sendElectionTx(registrar, client, election, "setRegistrarKey", [style, toHex(key.modulus)]);
+  const loaded = await loadElection(client, election);
+  if (loaded.context === null)
+    throw new Error(
+      `the ceremony did not produce a context: ${JSON.stringify(loaded.record.ceremonyRounds).slice(0, 1500)}`,
+    );
+  return {
+    endpoint,
+    client,
+    election,
+    commission,
+    registrar,
+    relay,
+    observer,
+    trustees,
+    trusteeSecrets,
+    registrarKeys,
+    manifest,
+    context: loaded.context,
+  };
+}
+
+/** Moves the node's clock (tests only: evm_increaseTime and evm_mine exist on Hardhat's node and anvil). */
+export async function advanceTimeTo(client: ChainPublicClient, timestamp: number): Promise<void> {
+  const now = Number((await client.getBlock()).timestamp);
+  if (timestamp > now)
+    await client.request({ method: "evm_increaseTime" as never, params: [timestamp - now] as never });
+  await client.request({ method: "evm_mine" as never, params: [] as never });
+}
