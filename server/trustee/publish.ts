@@ -1,0 +1,147 @@
+import { toHex, type Address, type Hex } from "viem";
+import type { AccountWalletClient } from "../chain/clients";
+import type { ChainPublicClient } from "../chain/deploy";
+import { loadElection, sendElectionTx } from "../chain/election-reader";
+import { publicKeyShare } from "../protocol/ceremony";
+import { hexToBytes } from "../protocol/primitives/bytes";
+import {
+  computeTally,
+  verifyDecryptionShare,
+  type DecryptionShare,
+  type TallyResult,
+} from "../protocol/tally";
+import { StepRefusal, silent } from "./errors";
+import { tallyRecordedBallots, type RecordedTallyOptions } from "./recorded-tally";
+import { currentPhase } from "./session";
+
+/**
+ * `commission publish`: recompute the aggregate of the recorded ballots,
+ * verify every posted decryption share against it (the share must be of
+ * this aggregate, and every Chaum-Pedersen proof must hold for the trustee's
+ * public key share P_i), exclude the bad ones with the reason, combine the
+ * valid ones (at least t; any t give the same counts) and post the result.
+ * Works with up to n - t trustees absent or excluded.
+ */
+export interface ShareVerdict {
+  trusteeIndex: number;
+  valid: boolean;
+  reason?: string;
+}
+
+export interface PublishOutcome {
+  status: "published" | "already-published" | "dry-run";
+  result: TallyResult;
+  resultBytes: string;
+  resultHash: Hex;
+  aggregateHash: Hex;
+  /** The trustees whose shares were combined. */
+  combined: number[];
+  shares: ShareVerdict[];
+  ballots: { recorded: number; counted: number; superseded: number; excluded: number };
+}
+
+export interface PublishOptions extends RecordedTallyOptions {
+  /** Compute and check everything but post nothing. */
+  dryRun?: boolean;
+}
+
+export async function publishResult(
+  wallet: AccountWalletClient,
+  client: ChainPublicClient,
+  election: Address,
+  options: PublishOptions = {},
+): Promise<PublishOutcome> {
+  const progress = options.progress ?? silent;
+  const loaded = await loadElection(client, election);
+  const phase = await currentPhase(client, election);
+  if (phase !== "Tallying" && phase !== "ResultPublished")
+    throw new StepRefusal(
+      "wrong-phase",
+      `election ${election} is in phase ${phase}: the result is published after voting closes (phase Tallying)`,
+    );
+  const { context, record } = loaded;
+  if (context === null)
+    throw new StepRefusal("inconsistent-record", "the election has no published joint key");
+  const { threshold } = record;
+
+  const tally = await tallyRecordedBallots(loaded, options);
+  const shares: ShareVerdict[] = [];
+  const valid: DecryptionShare[] = [];
+  for (const posted of [...record.decryptionShares].sort((a, b) => a.trusteeIndex - b.trusteeIndex)) {
+    const index = posted.trusteeIndex;
+    if (posted.aggregateHash.toLowerCase() !== tally.aggregateHash.toLowerCase()) {
+      shares.push({
+        trusteeIndex: index,
+        valid: false,
+        reason: `decrypts aggregate ${posted.aggregateHash}, not the aggregate of the recorded ballots ${tally.aggregateHash}`,
+      });
+      continue;
+    }
+    const checked = verifyDecryptionShare(
+      context,
+      tally.aggregate,
+      index,
+      publicKeyShare(context.trusteeCommitments, index),
+      hexToBytes(posted.share),
+    );
+    if (checked.ok) {
+      shares.push({ trusteeIndex: index, valid: true });
+      valid.push(checked.share);
+    } else shares.push({ trusteeIndex: index, valid: false, reason: checked.reason });
+  }
+  for (const bad of shares.filter((s) => !s.valid))
+    progress(`excluded the decryption share of trustee ${bad.trusteeIndex}: ${bad.reason}`);
+  if (valid.length < threshold)
+    throw new StepRefusal(
+      "not-enough-shares",
+      `${valid.length} valid decryption share(s) of ${record.trusteeCount} trustees, ${threshold} needed${
+        shares.some((s) => !s.valid)
+          ? ` (excluded: ${shares
+              .filter((s) => !s.valid)
+              .map((s) => `trustee ${s.trusteeIndex}: ${s.reason}`)
+              .join("; ")})`
+          : ""
+      }`,
+      "verification-failed",
+    );
+  progress(`combining the decryption shares of trustees ${valid.map((s) => s.trusteeIndex).join(", ")}`);
+  const computed = computeTally(context, tally.aggregate, valid);
+  if (!computed.ok) throw new StepRefusal("tally-failed", computed.reason, "verification-failed");
+
+  const outcome = {
+    result: computed.result,
+    resultBytes: new TextDecoder().decode(computed.bytes),
+    resultHash: toHex(computed.hash),
+    aggregateHash: tally.aggregateHash,
+    combined: valid.map((s) => s.trusteeIndex),
+    shares,
+    ballots: {
+      recorded: tally.recorded,
+      counted: tally.counted,
+      superseded: tally.superseded,
+      excluded: tally.excluded.length,
+    },
+  };
+  if (phase === "ResultPublished") {
+    const posted = record.result;
+    if (
+      posted === null ||
+      posted.resultHash.toLowerCase() !== outcome.resultHash ||
+      posted.result !== outcome.resultBytes
+    )
+      throw new StepRefusal(
+        "tally-failed",
+        `the published result ${posted?.resultHash ?? "(unreadable)"} differs from the recomputed ${outcome.resultHash}`,
+        "verification-failed",
+      );
+    progress("the result is already published and matches the recomputation");
+    return { status: "already-published", ...outcome };
+  }
+  if (options.dryRun) return { status: "dry-run", ...outcome };
+  progress(`publishing result ${outcome.resultHash}`);
+  await sendElectionTx(wallet, client, election, "publishResult", [
+    outcome.resultHash,
+    toHex(computed.bytes),
+  ]);
+  return { status: "published", ...outcome };
+}
