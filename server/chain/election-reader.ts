@@ -93,8 +93,37 @@ export const signedBallotOfRecord = (ballot: RecordBallot): SignedBallot => ({
   signature: ballot.signature,
 });
 
+/**
+ * The factory's ElectionCreated event of `election`, searched backwards from
+ * `atBlock` page by page (nodes such as Besu cap the block range of one
+ * eth_getLogs call).
+ */
+export async function findElectionCreated(
+  client: ChainPublicClient,
+  factory: Address,
+  election: Address,
+  atBlock: bigint,
+  pageSize: bigint = DEFAULT_PAGE,
+) {
+  for (let end = atBlock; end >= 0n; end -= pageSize) {
+    const start = end - pageSize + 1n > 0n ? end - pageSize + 1n : 0n;
+    const [created] = await client.getContractEvents({
+      address: factory,
+      abi: electionFactoryAbi,
+      eventName: "ElectionCreated",
+      args: { election },
+      fromBlock: start,
+      toBlock: end,
+      strict: true,
+    });
+    if (created !== undefined) return created;
+    if (start === 0n) break;
+  }
+  throw new Error(`no ElectionCreated event for ${election} at factory ${factory}`);
+}
+
 /** Election parameters from the contract's views and the factory's ElectionCreated event. */
-async function readHeader(client: ChainPublicClient, election: Address, atBlock: bigint) {
+async function readHeader(client: ChainPublicClient, election: Address, atBlock: bigint, pageSize: bigint) {
   const read = <F extends ContractFunctionName<typeof electionAbi, "view" | "pure">>(functionName: F) =>
     client.readContract({ address: election, abi: electionAbi, functionName, blockNumber: atBlock } as never);
   const [
@@ -116,17 +145,7 @@ async function readHeader(client: ChainPublicClient, election: Address, atBlock:
     read("trusteeCount"),
     read("ballotStyleCount"),
   ])) as [Address, Hex, bigint, bigint, number, number, number, number];
-  const [created] = await client.getContractEvents({
-    address: factory,
-    abi: electionFactoryAbi,
-    eventName: "ElectionCreated",
-    args: { election },
-    fromBlock: 0n,
-    toBlock: atBlock,
-    strict: true,
-  });
-  if (created === undefined)
-    throw new Error(`no ElectionCreated event for ${election} at factory ${factory}`);
+  const created = await findElectionCreated(client, factory, election, atBlock, pageSize);
   const creation = await client.getTransaction({ hash: created.transactionHash });
   const { args } = decodeFunctionData({ abi: electionFactoryAbi, data: creation.input });
   const params = (args as readonly [{ trustees: readonly Address[] }, Hex])[0];
@@ -157,7 +176,7 @@ export async function readElectionRecord(
 ): Promise<ElectionRecord> {
   const head = await client.getBlockNumber({ cacheTime: 0 });
   const toBlock = options.toBlock ?? head - BigInt(Math.min(options.confirmations ?? 0, Number(head)));
-  const header = await readHeader(client, election, toBlock);
+  const header = await readHeader(client, election, toBlock, options.pageSize ?? DEFAULT_PAGE);
   const chainId = await client.getChainId();
   const [runningHash, ballotCount] = await Promise.all([
     client.readContract({
