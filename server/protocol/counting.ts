@@ -1,5 +1,5 @@
 import type { Hex } from "viem";
-import type { BallotCheck, BallotCheckCode } from "./ballot-check";
+import type { BallotCheckCode } from "./ballot-check";
 import type { EncryptedBallot } from "./ballot";
 
 /**
@@ -25,20 +25,28 @@ export type BallotVerdict =
   | { index: number; status: "superseded"; supersededBy: number }
   | { index: number; status: "excluded"; code: ExclusionCode; reason: string };
 
-export interface CountInput {
+/**
+ * What the rules need of a ballot's check: a BallotCheck (ballot-check.ts), or the same outcome
+ * with something else in place of the decoded ballot (the observer keeps
+ * outcomes in its index and decodes only the counted ballots, for the tally).
+ */
+export type CountableCheck<B = EncryptedBallot> =
+  { ok: true; nullifier: Hex; ballot: B } | { ok: false; code: BallotCheckCode; reason: string };
+
+export interface CountInput<B = EncryptedBallot> {
   index: number;
   /** The nullifier the contract recorded (BallotCast). */
   nullifier: Hex;
-  check: BallotCheck;
+  check: CountableCheck<B>;
 }
 
-export interface CountOutcome {
+export interface CountOutcome<B = EncryptedBallot> {
   verdicts: BallotVerdict[];
   /** The counted ballots, in chain order. */
-  counted: { index: number; ballot: EncryptedBallot }[];
+  counted: { index: number; ballot: B }[];
 }
 
-export function applyCountingRules(inputs: readonly CountInput[]): CountOutcome {
+export function applyCountingRules<B = EncryptedBallot>(inputs: readonly CountInput<B>[]): CountOutcome<B> {
   const lastValid = new Map<string, number>();
   const verdicts: BallotVerdict[] = [];
   for (const input of inputs) {
@@ -59,7 +67,7 @@ export function applyCountingRules(inputs: readonly CountInput[]): CountOutcome 
     lastValid.set(input.nullifier.toLowerCase(), input.index);
     verdicts.push({ index: input.index, status: "counted" });
   }
-  const counted: CountOutcome["counted"] = [];
+  const counted: CountOutcome<B>["counted"] = [];
   inputs.forEach((input, position) => {
     const verdict = verdicts[position];
     if (verdict.status !== "counted" || !input.check.ok) return;

@@ -1,0 +1,212 @@
+import fs from "node:fs";
+import { Command } from "commander";
+import type { Address } from "viem";
+import { checkChallenge, parseChallengeFile } from "../audit/challenge";
+import { readRecordFolder, RecordFormatError, writeRecordFolder } from "../audit/record-files";
+import { formatReport } from "../audit/report-text";
+import { describeTracked, trackBallot } from "../audit/track";
+import { electionRulesOf } from "../audit/verification";
+import { headerOf, verifyElectionRecord } from "../audit/verify-record";
+import { publicClientFor } from "../chain/clients";
+import { readElectionRecord } from "../chain/election-reader";
+import { initCrypto } from "../protocol/primitives/sodium";
+import type { ElectionRecord } from "../protocol/record";
+import {
+  connectTo,
+  mapped,
+  parseAddress,
+  parsePositiveInteger,
+  rpcUrlOf,
+  usageErrorsExit2,
+} from "./chain-options";
+import { CliError, EXIT_USAGE, EXIT_VERIFICATION_FAILED } from "./errors";
+
+/**
+ * `ballot-ledger audit ...`: the auditor's tools (docs/record.md).
+ *
+ *   export    --rpc URL --election ADDR --out DIR     the full election record as files
+ *   verify    DIR [--json]                             offline verification; exit 0 only when everything holds
+ *   track     CODE (--dir DIR | --rpc URL --election ADDR)   counted, superseded or excluded, and why
+ *   challenge FILE [--dir DIR | --rpc URL [--election ADDR]] check a Benaloh challenge, print the choices
+ */
+const progress = (line: string) => process.stderr.write(`• ${line}\n`);
+
+interface SourceOptions {
+  dir?: string;
+  rpc?: string;
+  election?: string;
+  confirmations?: string;
+  json?: boolean;
+}
+
+async function readFolder(dir: string): Promise<ElectionRecord> {
+  try {
+    return await readRecordFolder(dir);
+  } catch (error) {
+    if (error instanceof RecordFormatError) throw new CliError(`record ${dir}: ${error.message}`, EXIT_USAGE);
+    throw error;
+  }
+}
+
+async function readFromChain(
+  rpc: string | undefined,
+  election: Address,
+  confirmations = 0,
+): Promise<ElectionRecord> {
+  const endpoint = await connectTo(rpcUrlOf(rpc));
+  progress(`reading election ${election} from chain ${endpoint.chainId}`);
+  const client = publicClientFor(endpoint);
+  const code = await client.getCode({ address: election });
+  if (code === undefined || code === "0x")
+    throw new CliError(`no contract at ${election} on chain ${endpoint.chainId}`, EXIT_USAGE);
+  return readElectionRecord(client, election, { confirmations });
+}
+
+/** The record named by --dir, or read from --rpc/--election (exactly one of the two). */
+async function recordFrom(options: SourceOptions, electionFallback?: string): Promise<ElectionRecord> {
+  const election = options.election ?? electionFallback;
+  if (options.dir !== undefined && (options.rpc !== undefined || options.election !== undefined))
+    throw new CliError("give either --dir DIR or --rpc URL --election ADDR, not both", EXIT_USAGE);
+  if (options.dir !== undefined) return readFolder(options.dir);
+  if (election === undefined)
+    throw new CliError("give --dir DIR, or --rpc URL and --election ADDR", EXIT_USAGE);
+  return readFromChain(options.rpc, parseAddress(election, "--election"));
+}
+
+export async function auditCommand(): Promise<Command> {
+  const audit = new Command("audit").description(
+    "export, verify and query an election record; check a challenge",
+  );
+
+  audit
+    .command("export")
+    .description("write the full election record to a folder (docs/record.md)")
+    .option("--rpc <url>", "the node's JSON-RPC URL (or BALLOT_LEDGER_RPC)")
+    .requiredOption("--election <address>", "the election contract")
+    .requiredOption("--out <dir>", "the folder to write (must not exist, or be empty)")
+    .option("--confirmations <n>", "blocks to stay behind the head", "0")
+    .action(
+      mapped(async (options: SourceOptions & { out: string; confirmations: string }) => {
+        await initCrypto();
+        if (
+          fs.existsSync(options.out) &&
+          (!fs.statSync(options.out).isDirectory() || fs.readdirSync(options.out).length > 0)
+        )
+          throw new CliError(`${options.out} exists and is not an empty folder`, EXIT_USAGE);
+        const election = parseAddress(options.election!, "--election");
+        const confirmations = parsePositiveInteger(options.confirmations, "--confirmations");
+        const record = await readFromChain(options.rpc, election, confirmations);
+        try {
+          writeRecordFolder(options.out, record);
+        } catch (error) {
+          if (error instanceof RecordFormatError) throw new CliError(error.message, EXIT_USAGE);
+          throw error;
+        }
+        console.log(
+          `wrote ${options.out}: election ${record.election} through block ${record.throughBlock}, ` +
+            `${record.ballots.length} ballots, ${record.issuances.length} issuances, ${record.decryptionShares.length} decryption shares` +
+            `${record.result === null ? "" : ", the result"}, ${record.attestations.length} attestations`,
+        );
+      }),
+    );
+
+  audit
+    .command("verify")
+    .description("verify a record folder offline; exit 0 only when everything holds")
+    .argument("<dir>", "the record folder")
+    .option("--json", "print the report as JSON")
+    .option("--threads <n>", "verifier threads (default: every core for 64+ ballots; 0: this thread)")
+    .action(
+      mapped(async (dir: string, options: { json?: boolean; threads?: string }) => {
+        await initCrypto();
+        const record = await readFolder(dir);
+        const threads =
+          options.threads === undefined ? undefined : parsePositiveInteger(options.threads, "--threads");
+        const started = performance.now();
+        const { report } = await verifyElectionRecord(record, { threads });
+        progress(
+          `verified ${record.ballots.length} ballots in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
+        console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+        if (!report.holds)
+          throw new CliError("verification failed: see the findings above", EXIT_VERIFICATION_FAILED);
+      }),
+    );
+
+  audit
+    .command("track")
+    .description("find a ballot by its tracking code: counted, superseded by a re-vote, or excluded and why")
+    .argument("<code>", "the tracking code, e.g. CM4F-4YRJ-2B16-8TBN")
+    .option("--dir <dir>", "a record folder")
+    .option("--rpc <url>", "the node's JSON-RPC URL (or BALLOT_LEDGER_RPC)")
+    .option("--election <address>", "the election contract (with --rpc)")
+    .option("--json", "print the outcome as JSON")
+    .action(
+      mapped(async (code: string, options: SourceOptions) => {
+        await initCrypto();
+        const record = await recordFrom(options);
+        const outcome = await trackBallot(record, code);
+        if (!outcome.ok)
+          throw new CliError(
+            outcome.message,
+            outcome.reason === "invalid-code" ? EXIT_USAGE : EXIT_VERIFICATION_FAILED,
+          );
+        if (options.json) console.log(JSON.stringify(outcome, null, 2));
+        else for (const ballot of outcome.ballots) console.log(describeTracked(ballot));
+        if (!outcome.ballots.some((b) => b.verdict.status !== "excluded"))
+          throw new CliError(`ballot ${outcome.code} is not counted`, EXIT_VERIFICATION_FAILED);
+      }),
+    );
+
+  audit
+    .command("challenge")
+    .description(
+      "check a Benaloh challenge (the booth's reveal of a ballot) and print the choices it encrypts",
+    )
+    .argument("<file>", "JSON { election?, ballot, reveal } (docs/record.md)")
+    .option("--dir <dir>", "a record folder of the election")
+    .option("--rpc <url>", "the node's JSON-RPC URL (or BALLOT_LEDGER_RPC)")
+    .option("--election <address>", "the election contract (default: the file's)")
+    .option("--json", "print the outcome as JSON")
+    .action(
+      mapped(async (file: string, options: SourceOptions) => {
+        await initCrypto();
+        let text: string;
+        try {
+          text = fs.readFileSync(file, "utf8");
+        } catch (error) {
+          throw new CliError(
+            `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+            EXIT_USAGE,
+          );
+        }
+        const parsed = parseChallengeFile(text);
+        if (!parsed.ok) throw new CliError(`${file}: ${parsed.reason}`, EXIT_USAGE);
+        const record = await recordFrom(options, parsed.file.election);
+        if (
+          parsed.file.election !== undefined &&
+          parsed.file.election.toLowerCase() !== record.election.toLowerCase()
+        )
+          throw new CliError(
+            `${file} is a ballot of election ${parsed.file.election}, not ${record.election}`,
+            EXIT_USAGE,
+          );
+        const rules = electionRulesOf(headerOf(record));
+        if (rules === null)
+          throw new CliError("the election has no valid joint key yet", EXIT_VERIFICATION_FAILED);
+        const result = checkChallenge(rules.context, parsed.file);
+        if (options.json) console.log(JSON.stringify(result, null, 2));
+        if (!result.ok) throw new CliError(`challenge fails: ${result.reason}`, EXIT_VERIFICATION_FAILED);
+        if (!options.json) {
+          console.log(
+            `the challenged ballot (tracking code ${result.trackingCode}) encrypts exactly the stated choices:`,
+          );
+          for (const [contest, selected] of Object.entries(result.choices))
+            console.log(`  ${contest}: ${selected.length === 0 ? "(none)" : selected.join(", ")}`);
+          console.log("compare the tracking code with the one the booth showed; never cast this ballot");
+        }
+      }),
+    );
+
+  return usageErrorsExit2(audit);
+}

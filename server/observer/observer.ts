@@ -1,0 +1,467 @@
+import fs from "node:fs";
+import path from "node:path";
+import pino, { type Logger } from "pino";
+import type { Registry } from "prom-client";
+import { getAddress, type Address, type Hex } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { directChecker, inspectBallots, type BallotChecker } from "../audit/inspection";
+import { headerOf, noContextChecker } from "../audit/verify-record";
+import {
+  electionRulesOf,
+  verifyElection,
+  type ElectionRules,
+  type Verification,
+} from "../audit/verification";
+import {
+  publicClientFor,
+  walletClientFor,
+  type AccountWalletClient,
+  type ChainEndpoint,
+} from "../chain/clients";
+import type { ChainPublicClient } from "../chain/deploy";
+import {
+  confirmedHead,
+  foldRange,
+  observerStanding,
+  postAttestation,
+  readElectionHeader,
+  readLedgerState,
+} from "../chain/election-follower";
+import { signAttestation } from "../protocol/attestation";
+import { toHex } from "../protocol/primitives/bytes";
+import type { ElectionRecord } from "../protocol/record";
+import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
+import type { Aggregate } from "../protocol/tally";
+import { serviceRegistry } from "../service/metrics";
+import { VerifierPool } from "../verifier/pool";
+import { ObserverMetrics } from "./metrics";
+import { ObserverStore, type StoredAttestation, type StoredEvent } from "./store";
+
+/**
+ * The observer node: follows one election from any JSON-RPC endpoint, range
+ * of blocks by range of blocks (eth_getLogs paged by the election reader),
+ * `confirmations` blocks behind the head; indexes every event and ballot in
+ * its own SQLite database; checks every ballot on all cores; runs the shared
+ * verification (audit/verification.ts) over its index; and once the result is
+ * published signs an EIP-712 attestation of its own tally and, if it holds the
+ * observer role, posts it on chain. A restart resumes after the last block
+ * committed to the index.
+ */
+export interface ObserverOptions {
+  endpoint: ChainEndpoint;
+  election: Address;
+  dataDir: string;
+  /** Blocks to stay behind the head; default 0 (a QBFT network is final at once). */
+  confirmations?: number;
+  /** Blocks per eth_getLogs call; default 2,000. */
+  pageSize?: bigint;
+  /** Blocks committed to the index at once; default: pageSize. */
+  rangeBlocks?: bigint;
+  /** Pause between rounds of following; default 2 s. */
+  pollIntervalMs?: number;
+  /** The observer's private key: signs the attestation, and posts it when it holds the observer role. */
+  observerKey?: Hex;
+  /** Post the attestation on chain when the key holds the observer role; default true. */
+  postAttestation?: boolean;
+  /** Verifier threads; 0 checks ballots in the main thread; default: every core. */
+  threads?: number;
+  /** Ballots handed to the verifier at once; default 2,000. */
+  checkChunk?: number;
+  logger?: Logger;
+  registry?: Registry;
+}
+
+export class ObserverError extends Error {
+  override name = "ObserverError";
+}
+
+export interface SyncProgress {
+  lastBlock: bigint;
+  head: bigint;
+  ballotsIndexed: number;
+  ballotsChecked: number;
+  ranges: number;
+  logs: number;
+  /** Seconds spent reading and indexing (eth_getLogs, calldata, SQLite) and checking ballots. */
+  indexSeconds: number;
+  checkSeconds: number;
+  /** Of checkSeconds: starting the verifier threads (once per process). */
+  verifierStartSeconds: number;
+}
+
+const DEFAULT_PAGE = 2_000n;
+
+export class Observer {
+  readonly registry: Registry;
+  readonly metrics: ObserverMetrics;
+  readonly logger: Logger;
+  private readonly client: ChainPublicClient;
+  private readonly account: PrivateKeyAccount | null;
+  private readonly wallet: AccountWalletClient | null;
+  private pool: { key: string; checker: BallotChecker; close(): Promise<void> } | null = null;
+  private readonly aggregateCache = new Map<string, Aggregate>();
+  private verification: Verification | null = null;
+  private dirty = true;
+  private wasClosed = false;
+  private head = -1n;
+  private verifierStartSeconds = 0;
+  private syncing = false;
+  private lastError: string | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+
+  private constructor(
+    private readonly options: ObserverOptions,
+    readonly store: ObserverStore,
+  ) {
+    this.client = publicClientFor(options.endpoint);
+    this.logger = options.logger ?? pino({ name: "observer" }, pino.destination(2));
+    this.registry = options.registry ?? serviceRegistry("observer");
+    this.metrics = new ObserverMetrics(this.registry);
+    this.account = options.observerKey ? privateKeyToAccount(options.observerKey) : null;
+    this.wallet = options.observerKey ? walletClientFor(options.endpoint, options.observerKey) : null;
+  }
+
+  /** Opens (or creates) the index in dataDir; refuses an index of another election or chain. */
+  static async open(options: ObserverOptions): Promise<Observer> {
+    const election = getAddress(options.election);
+    const store = ObserverStore.open(options.dataDir);
+    const observer = new Observer({ ...options, election }, store);
+    try {
+      await observer.initialize();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    return observer;
+  }
+
+  get election(): Address {
+    return this.options.election;
+  }
+
+  get observerAddress(): Address | null {
+    return this.account?.address ?? null;
+  }
+
+  private async initialize(): Promise<void> {
+    const chainId = String(this.options.endpoint.chainId);
+    const identity = this.store.identity();
+    if (identity !== null) {
+      if (identity.election !== this.election.toLowerCase() || identity.chainId !== chainId)
+        throw new ObserverError(
+          `${this.options.dataDir} indexes election ${identity.election} on chain ${identity.chainId}, not ${this.election} on chain ${chainId}`,
+        );
+      return;
+    }
+    const head = await confirmedHead(this.client, this.confirmations);
+    const code =
+      head < 0n ? undefined : await this.client.getCode({ address: this.election, blockNumber: head });
+    if (code === undefined || code === "0x")
+      throw new ObserverError(`no contract at ${this.election} on chain ${chainId} (block ${head})`);
+    let record: ElectionRecord;
+    try {
+      record = await readElectionHeader(this.client, this.election, head, this.options.pageSize);
+    } catch (error) {
+      throw new ObserverError(
+        `${this.election} is not an election of a ballot-ledger factory: ${(error as Error).message.split("\n")[0]}`,
+      );
+    }
+    const header = headerOf(record);
+    const before = BigInt(record.creationBlock) - 1n;
+    this.store.initialize(
+      { ...header, runningHash: ZERO_RUNNING_HASH, ballotCount: 0, throughBlock: before.toString() },
+      before,
+    );
+    this.logger.info({ election: this.election, creationBlock: record.creationBlock }, "new index");
+  }
+
+  private get confirmations(): number {
+    return this.options.confirmations ?? 0;
+  }
+
+  /** Follows the chain to the confirmed head: indexes every range, then checks the new ballots. */
+  async sync(): Promise<SyncProgress> {
+    this.syncing = true;
+    try {
+      return await this.follow();
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async follow(): Promise<SyncProgress> {
+    const pageSize = this.options.pageSize ?? DEFAULT_PAGE;
+    const rangeBlocks = this.options.rangeBlocks ?? pageSize;
+    const head = await confirmedHead(this.client, this.confirmations);
+    this.head = head;
+    this.metrics.chainHead.set(Number(head) + this.confirmations);
+    const progress: SyncProgress = {
+      lastBlock: 0n,
+      head,
+      ballotsIndexed: 0,
+      ballotsChecked: 0,
+      ranges: 0,
+      logs: 0,
+      indexSeconds: 0,
+      checkSeconds: 0,
+      verifierStartSeconds: 0,
+    };
+    const check = async () => {
+      const started = performance.now();
+      const startBefore = this.verifierStartSeconds;
+      progress.ballotsChecked += await this.checkPending();
+      progress.checkSeconds += (performance.now() - started) / 1000;
+      progress.verifierStartSeconds += this.verifierStartSeconds - startBefore;
+    };
+    // Ballots left unchecked by an interrupted run first.
+    await check();
+    for (let from = this.store.lastBlock() + 1n; from <= head && !this.stopping;) {
+      const started = performance.now();
+      const to = from + rangeBlocks - 1n < head ? from + rangeBlocks - 1n : head;
+      const header = this.store.header();
+      const record: ElectionRecord = { ...header, ballots: [], issuances: [], rejections: [] };
+      const logs = await foldRange(this.client, record, from, to, pageSize);
+      const offset = this.store.ballotCount();
+      for (const ballot of record.ballots) ballot.index += offset;
+      let lastBlockTime: number;
+      if (logs.length > 0) {
+        const state = await readLedgerState(this.client, this.election, to);
+        record.runningHash = state.runningHash;
+        record.ballotCount = state.ballotCount;
+        record.closesAt = state.closesAt;
+        lastBlockTime = state.timestamp;
+      } else lastBlockTime = Number((await this.client.getBlock({ blockNumber: to })).timestamp);
+      record.throughBlock = to.toString();
+      const events: StoredEvent[] = logs.map((log) => ({
+        blockNumber: log.blockNumber,
+        logIndex: log.logIndex,
+        transactionHash: log.transactionHash,
+        name: log.eventName,
+        args: log.args,
+      }));
+      this.store.commitRange({
+        header: headerOf(record),
+        lastBlock: to,
+        lastBlockTime,
+        ballots: record.ballots,
+        issuances: record.issuances,
+        rejections: record.rejections,
+        events,
+      });
+      this.metrics.lastBlock.set(Number(to));
+      if (logs.length > 0) this.dirty = true;
+      progress.ranges++;
+      progress.logs += logs.length;
+      progress.ballotsIndexed += record.ballots.length;
+      progress.indexSeconds += (performance.now() - started) / 1000;
+      await check();
+      from = to + 1n;
+    }
+    progress.lastBlock = this.store.lastBlock();
+    const closed = this.store.lastBlockTime() >= this.store.header().closesAt;
+    if (closed !== this.wasClosed) this.dirty = true;
+    this.wasClosed = closed;
+    return progress;
+  }
+
+  private async checkerFor(rules: ElectionRules | null): Promise<BallotChecker> {
+    if (rules === null) return noContextChecker;
+    if (this.options.threads === 0) return directChecker(rules);
+    const key = `${toHex(rules.context.baseHash)}:${[...rules.registrarKeys].map(([s, m]) => `${s}=${toHex(m)}`).join(",")}`;
+    if (this.pool?.key !== key) {
+      const started = performance.now();
+      await this.pool?.close();
+      const pool = await VerifierPool.create(
+        { context: rules.context, registrarKeys: rules.registrarKeys },
+        this.options.threads === undefined ? {} : { threads: this.options.threads },
+      );
+      this.pool = { key, checker: pool, close: () => pool.close() };
+      this.verifierStartSeconds += (performance.now() - started) / 1000;
+      this.logger.info({ threads: pool.threads }, "verifier pool started");
+    }
+    return this.pool.checker;
+  }
+
+  /** Checks every indexed ballot not checked yet, in chain order; returns how many. */
+  private async checkPending(): Promise<number> {
+    let checked = 0;
+    const chunk = this.options.checkChunk ?? 2_000;
+    for (;;) {
+      const batch = this.store.unchecked(chunk);
+      if (batch.length === 0) return checked;
+      const first = batch[0].index;
+      const previous = first === 0 ? ZERO_RUNNING_HASH : this.store.computedRunningHashAt(first - 1);
+      if (previous === null)
+        throw new ObserverError(`ballot ${first - 1} is not checked before ballot ${first}`);
+      const checker = await this.checkerFor(electionRulesOf(this.store.header()));
+      const inspections = await inspectBallots(checker, batch, previous);
+      this.store.saveInspections(
+        batch.map((ballot, i) => ({ index: ballot.index, inspection: inspections[i] })),
+      );
+      this.metrics.ballotsChecked.inc(batch.length);
+      checked += batch.length;
+      this.dirty = true;
+    }
+  }
+
+  /** Runs the shared verification over the index (again only when something changed). */
+  verify(force = false): Verification {
+    if (this.verification !== null && !this.dirty && !force) return this.verification;
+    const started = performance.now();
+    const header = this.store.header();
+    const closed = this.store.lastBlockTime() >= header.closesAt;
+    const verification = verifyElection(
+      {
+        header,
+        ballots: this.store.ledgerBallots(),
+        issuance: this.store.issuanceSummary(),
+        rejectedByContract: this.store.rejectionsByReason(),
+        ballotBytes: (indices) => this.store.ballotBytes(indices),
+      },
+      { computeTally: closed, aggregateCache: this.aggregateCache },
+    );
+    this.metrics.update(verification.report, (performance.now() - started) / 1000);
+    this.verification = verification;
+    this.dirty = false;
+    return verification;
+  }
+
+  /**
+   * Once the result is published and the tally recomputed: signs the
+   * attestation (kept in the index and in dataDir/attestation.json) and posts
+   * it with attest() when the key holds the observer role and has not attested.
+   */
+  async attest(verification: Verification): Promise<StoredAttestation | null> {
+    const { report } = verification;
+    const published = report.result.published;
+    if (this.account === null || report.tally === null || published === null || verification.context === null)
+      return this.store.attestation();
+    const message = {
+      election: this.election,
+      resultHash: published.resultHash,
+      tallyHash: report.tally.hash,
+      resultMatches: report.result.matches === true,
+    };
+    let stored = this.store.attestation();
+    if (
+      stored === null ||
+      stored.tallyHash !== message.tallyHash ||
+      stored.resultHash !== message.resultHash ||
+      stored.resultMatches !== message.resultMatches
+    ) {
+      const signature = await signAttestation(this.account, verification.context, message);
+      stored = {
+        ...message,
+        signer: this.account.address,
+        signature,
+        transactionHash: null,
+        onChain: "not-posted",
+      };
+      this.store.saveAttestation(stored);
+      fs.writeFileSync(
+        path.join(this.options.dataDir, "attestation.json"),
+        `${JSON.stringify({ ...stored, tally: report.tally.canonical }, null, 2)}\n`,
+      );
+      this.logger.info(
+        { tallyHash: message.tallyHash, resultMatches: message.resultMatches },
+        "attestation signed",
+      );
+    }
+    // Not posted yet, or the role may have been granted since the last round.
+    const due = stored.onChain === "not-posted" || stored.onChain === "no-observer-role";
+    if (due && this.options.postAttestation !== false && this.wallet !== null) {
+      const standing = await observerStanding(this.client, this.election, this.account.address);
+      if (!standing.hasRole) stored = { ...stored, onChain: "no-observer-role" };
+      else if (standing.hasAttested) stored = { ...stored, onChain: "already-attested" };
+      else {
+        const transactionHash = await postAttestation(this.wallet, this.client, this.election, message);
+        stored = { ...stored, transactionHash, onChain: "posted" };
+        this.logger.info({ transactionHash }, "attestation posted on chain");
+      }
+      this.store.saveAttestation(stored);
+    }
+    return stored;
+  }
+
+  /** One round: follow to the head, verify, attest when due. */
+  async round(): Promise<Verification> {
+    await this.sync();
+    const verification = this.verify();
+    await this.attest(verification);
+    return verification;
+  }
+
+  /** Follows until stop(): a round, then a pause of pollIntervalMs. Errors are logged and retried. */
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.round();
+        this.lastError = null;
+      } catch (error) {
+        this.lastError = (error as Error).message.split("\n")[0];
+        this.metrics.syncErrors.inc();
+        this.logger.error({ err: this.lastError }, "round failed; retrying");
+      }
+      if (this.stopping) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollIntervalMs ?? 2_000);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /**
+   * The verification to show: while a round is indexing, the last complete
+   * one (the index may hold ballots not checked yet); otherwise up to date.
+   */
+  latest(): Verification {
+    if (this.verification !== null && this.syncing) return this.verification;
+    return this.verify();
+  }
+
+  /** What the dashboard shows: the last verification, progress, and turnout over time. */
+  status() {
+    const verification = this.latest();
+    const header = this.store.header();
+    const window = Math.max(1, header.closesAt - header.opensAt);
+    const bucketSeconds = Math.max(60, Math.ceil(window / 96 / 60) * 60);
+    return {
+      election: this.election,
+      chainId: header.chainId,
+      observer: this.observerAddress,
+      sync: {
+        lastBlock: this.store.lastBlock().toString(),
+        confirmedHead: this.head.toString(),
+        lastBlockTime: this.store.lastBlockTime(),
+        confirmations: this.confirmations,
+        ballotsIndexed: this.store.ballotCount(),
+        ballotsUnchecked: this.store.uncheckedCount(),
+        lastError: this.lastError,
+      },
+      window: { opensAt: header.opensAt, closesAt: header.closesAt },
+      styles: verification.manifest?.ballotStyles.map((s, i) => ({ style: i, id: s.id })) ?? [],
+      report: verification.report,
+      series: { bucketSeconds, ...this.store.timeSeries(bucketSeconds) },
+      attestation: this.store.attestation(),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await this.pool?.close();
+    this.pool = null;
+    this.store.close();
+  }
+}
+
+export type ObserverStatus = ReturnType<Observer["status"]>;

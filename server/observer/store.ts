@@ -1,0 +1,387 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { Hex } from "viem";
+import type { BallotInspection, InspectionCheck } from "../audit/inspection";
+import type { IssuanceSummary, LedgerBallot, RecordHeader } from "../audit/verification";
+import type { Address } from "../protocol/context";
+import type { RecordBallot, RecordIssuance, RecordRejection } from "../protocol/record";
+
+/**
+ * The observer's own index (SQLite, WAL): the election's header (parameters,
+ * ceremony, keys, shares, result, attestations), every event, every ballot
+ * with its bytes and the outcome of its checks, the issuance journal, the
+ * contract's rejections, and the last block processed. A range of blocks is
+ * committed in one transaction with the new last block, so a restart resumes
+ * exactly after the last committed range; ballot checks are committed
+ * separately and redone for any ballot left unchecked.
+ */
+export interface StoredEvent {
+  blockNumber: bigint;
+  logIndex: number;
+  transactionHash: Hex;
+  name: string;
+  args: unknown;
+}
+
+export interface RangeCommit {
+  header: RecordHeader;
+  lastBlock: bigint;
+  lastBlockTime: number;
+  ballots: readonly RecordBallot[];
+  issuances: readonly RecordIssuance[];
+  rejections: readonly RecordRejection[];
+  events: readonly StoredEvent[];
+}
+
+export interface StoredAttestation {
+  election: Address;
+  resultHash: Hex;
+  tallyHash: Hex;
+  resultMatches: boolean;
+  signer: Address;
+  signature: Hex;
+  /** The attest() transaction, when posted. */
+  transactionHash: Hex | null;
+  onChain: "not-posted" | "posted" | "no-observer-role" | "already-attested";
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL,
+  PRIMARY KEY (block, log_index));
+CREATE TABLE IF NOT EXISTS ballots (
+  idx INTEGER PRIMARY KEY, nullifier TEXT NOT NULL, sequence TEXT NOT NULL, ballot_hash TEXT NOT NULL,
+  running_hash TEXT NOT NULL, ballot BLOB NOT NULL, signature TEXT NOT NULL, block INTEGER NOT NULL,
+  tx TEXT NOT NULL, timestamp INTEGER NOT NULL,
+  computed_hash TEXT, computed_running_hash TEXT, check_ok INTEGER, check_code TEXT, check_reason TEXT,
+  signer_nullifier TEXT, voting_address TEXT, style INTEGER);
+CREATE INDEX IF NOT EXISTS ballots_unchecked ON ballots (idx) WHERE check_ok IS NULL;
+CREATE TABLE IF NOT EXISTS issuances (
+  id INTEGER PRIMARY KEY, voter_id_hash TEXT NOT NULL, style INTEGER NOT NULL, request_hash TEXT NOT NULL,
+  block INTEGER NOT NULL, timestamp INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rejections (
+  id INTEGER PRIMARY KEY, position INTEGER NOT NULL, nullifier TEXT NOT NULL, ballot_hash TEXT NOT NULL,
+  reason TEXT NOT NULL, tx TEXT NOT NULL, block INTEGER NOT NULL);
+`;
+
+const json = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+
+interface BallotRow {
+  idx: number;
+  nullifier: Hex;
+  sequence: string;
+  ballot_hash: Hex;
+  running_hash: Hex;
+  ballot: Buffer;
+  signature: Hex;
+  block: number;
+  tx: Hex;
+  timestamp: number;
+  computed_hash: Hex | null;
+  computed_running_hash: Hex | null;
+  check_ok: number | null;
+  check_code: string | null;
+  check_reason: string | null;
+  signer_nullifier: Hex | null;
+  voting_address: Address | null;
+  style: number | null;
+}
+
+export class ObserverStore {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(dataDir: string): ObserverStore {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const db = new Database(path.join(dataDir, "observer.sqlite"));
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec(SCHEMA);
+    return new ObserverStore(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private meta(key: string): string | undefined {
+    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)
+      ?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      )
+      .run(key, value);
+  }
+
+  /** The election this index follows, or null for a new index. */
+  identity(): { election: Address; chainId: string } | null {
+    const election = this.meta("election");
+    const chainId = this.meta("chainId");
+    return election === undefined || chainId === undefined
+      ? null
+      : { election: election as Address, chainId };
+  }
+
+  /** Starts a new index at the election's header; the first range read is `lastBlock + 1`. */
+  initialize(header: RecordHeader, lastBlock: bigint): void {
+    this.db.transaction(() => {
+      this.setMeta("election", header.election.toLowerCase());
+      this.setMeta("chainId", header.chainId);
+      this.setMeta("header", json(header));
+      this.setMeta("lastBlock", lastBlock.toString());
+      this.setMeta("lastBlockTime", "0");
+    })();
+  }
+
+  header(): RecordHeader {
+    const header = this.meta("header");
+    if (header === undefined) throw new Error("observer index is not initialized");
+    return JSON.parse(header) as RecordHeader;
+  }
+
+  lastBlock(): bigint {
+    return BigInt(this.meta("lastBlock") ?? "-1");
+  }
+
+  lastBlockTime(): number {
+    return Number(this.meta("lastBlockTime") ?? "0");
+  }
+
+  /** Commits one block range: its entries, the updated header and the new last block, atomically. */
+  commitRange(range: RangeCommit): void {
+    const insertBallot = this.db.prepare(
+      `INSERT INTO ballots (idx, nullifier, sequence, ballot_hash, running_hash, ballot, signature, block, tx, timestamp)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertIssuance = this.db.prepare(
+      "INSERT INTO issuances (voter_id_hash, style, request_hash, block, timestamp) VALUES (?, ?, ?, ?, ?)",
+    );
+    const insertRejection = this.db.prepare(
+      "INSERT INTO rejections (position, nullifier, ballot_hash, reason, tx, block) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    const insertEvent = this.db.prepare(
+      "INSERT OR REPLACE INTO events (block, log_index, tx, name, args) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const b of range.ballots)
+        insertBallot.run(
+          b.index,
+          b.nullifier,
+          b.sequence,
+          b.ballotHash,
+          b.runningHash,
+          Buffer.from(b.ballot.slice(2), "hex"),
+          b.signature,
+          Number(b.blockNumber),
+          b.transactionHash,
+          b.timestamp,
+        );
+      for (const i of range.issuances)
+        insertIssuance.run(i.voterIdHash, i.style, i.requestHash, Number(i.blockNumber), i.timestamp);
+      for (const r of range.rejections)
+        insertRejection.run(
+          r.position,
+          r.nullifier,
+          r.ballotHash,
+          r.reason,
+          r.transactionHash,
+          Number(r.blockNumber),
+        );
+      for (const e of range.events)
+        insertEvent.run(Number(e.blockNumber), e.logIndex, e.transactionHash, e.name, json(e.args));
+      this.setMeta("header", json(range.header));
+      this.setMeta("lastBlock", range.lastBlock.toString());
+      this.setMeta("lastBlockTime", String(range.lastBlockTime));
+    })();
+  }
+
+  ballotCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM ballots").get() as { n: number }).n;
+  }
+
+  uncheckedCount(): number {
+    return (
+      this.db.prepare("SELECT COUNT(*) AS n FROM ballots WHERE check_ok IS NULL").get() as { n: number }
+    ).n;
+  }
+
+  /** The first `limit` ballots not yet checked, in chain order. */
+  unchecked(limit: number): RecordBallot[] {
+    const rows = this.db
+      .prepare("SELECT * FROM ballots WHERE check_ok IS NULL ORDER BY idx LIMIT ?")
+      .all(limit) as BallotRow[];
+    return rows.map(recordBallotOf);
+  }
+
+  /** The recomputed running hash after ballot `index`, or null when it is not checked yet. */
+  computedRunningHashAt(index: number): Hex | null {
+    const row = this.db.prepare("SELECT computed_running_hash AS h FROM ballots WHERE idx = ?").get(index) as
+      { h: Hex | null } | undefined;
+    return row?.h ?? null;
+  }
+
+  saveInspections(items: readonly { index: number; inspection: BallotInspection }[]): void {
+    const update = this.db.prepare(
+      `UPDATE ballots SET computed_hash = ?, computed_running_hash = ?, check_ok = ?, check_code = ?, check_reason = ?,
+       signer_nullifier = ?, voting_address = ?, style = ? WHERE idx = ?`,
+    );
+    this.db.transaction(() => {
+      for (const { index, inspection } of items) {
+        const check = inspection.check;
+        update.run(
+          inspection.computedHash,
+          inspection.computedRunningHash,
+          check.ok ? 1 : 0,
+          check.ok ? null : check.code,
+          check.ok ? null : check.reason,
+          check.nullifier ?? null,
+          check.votingAddress ?? null,
+          inspection.styleIndex,
+          index,
+        );
+      }
+    })();
+  }
+
+  /** Every checked ballot without its bytes, in chain order. */
+  ledgerBallots(): LedgerBallot[] {
+    const rows = this.db
+      .prepare(
+        `SELECT idx, nullifier, sequence, ballot_hash, running_hash, timestamp, computed_hash, computed_running_hash,
+         check_ok, check_code, check_reason, signer_nullifier, voting_address, style
+         FROM ballots WHERE check_ok IS NOT NULL ORDER BY idx`,
+      )
+      .all() as BallotRow[];
+    return rows.map((row) => ({
+      index: row.idx,
+      nullifier: row.nullifier,
+      sequence: row.sequence,
+      ballotHash: row.ballot_hash,
+      runningHash: row.running_hash,
+      timestamp: row.timestamp,
+      inspection: {
+        computedHash: row.computed_hash!,
+        computedRunningHash: row.computed_running_hash!,
+        check: checkOf(row),
+        styleIndex: row.style,
+      },
+    }));
+  }
+
+  *ballotBytes(indices: readonly number[]): Iterable<Uint8Array> {
+    const select = this.db.prepare("SELECT ballot FROM ballots WHERE idx = ?");
+    for (const index of indices) {
+      const row = select.get(index) as { ballot: Buffer } | undefined;
+      if (row === undefined) throw new Error(`ballot ${index} is not in the index`);
+      yield new Uint8Array(row.ballot);
+    }
+  }
+
+  recordBallots(): RecordBallot[] {
+    return (this.db.prepare("SELECT * FROM ballots ORDER BY idx").all() as BallotRow[]).map(recordBallotOf);
+  }
+
+  issuanceSummary(): IssuanceSummary {
+    const perStyle = new Map(
+      (
+        this.db.prepare("SELECT style, COUNT(*) AS n FROM issuances GROUP BY style").all() as {
+          style: number;
+          n: number;
+        }[]
+      ).map((r) => [r.style, r.n]),
+    );
+    const duplicates = (
+      this.db
+        .prepare("SELECT voter_id_hash AS h FROM issuances GROUP BY lower(voter_id_hash) HAVING COUNT(*) > 1")
+        .all() as { h: Hex }[]
+    ).map((r) => r.h);
+    return { perStyle, duplicates };
+  }
+
+  rejectionsByReason(): Map<string, number> {
+    return new Map(
+      (
+        this.db.prepare("SELECT reason, COUNT(*) AS n FROM rejections GROUP BY reason").all() as {
+          reason: string;
+          n: number;
+        }[]
+      ).map((r) => [r.reason, r.n]),
+    );
+  }
+
+  eventCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM events").get() as { n: number }).n;
+  }
+
+  /**
+   * Turnout over time: per ballot style and time bucket (seconds since the
+   * epoch, rounded down to `bucketSeconds`), ballots recorded, voters first
+   * seen (distinct nullifiers) and credentials issued.
+   */
+  timeSeries(bucketSeconds: number): {
+    ballots: { style: number | null; bucket: number; n: number }[];
+    voters: { style: number | null; bucket: number; n: number }[];
+    issued: { style: number; bucket: number; n: number }[];
+  } {
+    const ballots = this.db
+      .prepare(
+        "SELECT style, (timestamp / ?) * ? AS bucket, COUNT(*) AS n FROM ballots GROUP BY style, bucket ORDER BY bucket",
+      )
+      .all(bucketSeconds, bucketSeconds) as { style: number | null; bucket: number; n: number }[];
+    const voters = this.db
+      .prepare(
+        `SELECT style, (first / ?) * ? AS bucket, COUNT(*) AS n FROM
+           (SELECT MIN(style) AS style, MIN(timestamp) AS first FROM ballots GROUP BY lower(nullifier))
+         GROUP BY style, bucket ORDER BY bucket`,
+      )
+      .all(bucketSeconds, bucketSeconds) as { style: number | null; bucket: number; n: number }[];
+    const issued = this.db
+      .prepare(
+        "SELECT style, (timestamp / ?) * ? AS bucket, COUNT(*) AS n FROM issuances GROUP BY style, bucket ORDER BY bucket",
+      )
+      .all(bucketSeconds, bucketSeconds) as { style: number; bucket: number; n: number }[];
+    return { ballots, voters, issued };
+  }
+
+  attestation(): StoredAttestation | null {
+    const value = this.meta("attestation");
+    return value === undefined ? null : (JSON.parse(value) as StoredAttestation);
+  }
+
+  saveAttestation(attestation: StoredAttestation): void {
+    this.setMeta("attestation", json(attestation));
+  }
+}
+
+function checkOf(row: BallotRow): InspectionCheck {
+  if (row.check_ok === 1)
+    return { ok: true, nullifier: row.signer_nullifier!, votingAddress: row.voting_address! };
+  const check: InspectionCheck = {
+    ok: false,
+    code: row.check_code as Extract<InspectionCheck, { ok: false }>["code"],
+    reason: row.check_reason ?? "",
+  };
+  if (row.signer_nullifier !== null) check.nullifier = row.signer_nullifier;
+  if (row.voting_address !== null) check.votingAddress = row.voting_address;
+  return check;
+}
+
+function recordBallotOf(row: BallotRow): RecordBallot {
+  return {
+    index: row.idx,
+    nullifier: row.nullifier,
+    sequence: row.sequence,
+    ballotHash: row.ballot_hash,
+    runningHash: row.running_hash,
+    ballot: `0x${row.ballot.toString("hex")}`,
+    signature: row.signature,
+    blockNumber: String(row.block),
+    transactionHash: row.tx,
+    timestamp: row.timestamp,
+  };
+}
