@@ -8,6 +8,10 @@
  *
  * The reference ballot is one contest of 5 options, choose 1; the larger one has
  * two contests, 5 options choose 1 and 12 options choose up to 3.
+ *
+ * Group operations run on the native addon when it is built, else on libsodium
+ * wasm; BALLOT_LEDGER_CRYPTO_BACKEND=wasm|native forces one (see
+ * server/protocol/primitives/backend.ts). The report names the backend used.
  */
 import { availableParallelism } from "node:os";
 import {
@@ -19,6 +23,7 @@ import {
 } from "../../server/protocol/ballot";
 import type { Manifest } from "../../server/protocol/manifest";
 import { encrypt } from "../../server/protocol/primitives/elgamal";
+import { cryptoBackend } from "../../server/protocol/primitives/backend";
 import { baseMul, pointAdd, pointMul, pointSub, randomScalar } from "../../server/protocol/primitives/group";
 import { hashToScalar } from "../../server/protocol/primitives/hash";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
@@ -51,6 +56,12 @@ function time<T>(fn: () => T): [T, number] {
   return [value, performance.now() - start];
 }
 
+/** CPU time (user + system) of the whole process, worker threads included, in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /** Mean milliseconds per call over `iterations`, after a short warm-up. */
 function perCall(iterations: number, fn: (i: number) => void): number {
   for (let i = 0; i < Math.min(10, iterations); i++) fn(i);
@@ -65,7 +76,15 @@ interface BallotFigures {
   verifyMs: number;
   verifiedPerSecondOneCore: number;
   verifiedPerSecondAllCores: number;
+  /**
+   * CPU time per verified ballot (one core, and in the pool): unlike the wall-clock
+   * figures, it does not depend on other load on the machine.
+   */
+  verifyCpuMs: number;
+  poolCpuMsPerBallot: number;
   aggregateUsPerBallot: number;
+  /** The group-operation backend of the pool's worker threads. */
+  poolBackend: string;
 }
 
 async function benchBallot(
@@ -83,20 +102,25 @@ async function benchBallot(
     const { bytes } = encryptBallot(context, 0, choices(i), nullifier, credential);
     encrypted[i % samples] = { bytes, nullifier };
   });
+  const verifyCpuStart = cpuMs();
   const verifyMs = perCall(samples * 3, (i) => {
     const { bytes, nullifier } = encrypted[i % samples];
     const result = verifyBallotProofs(context, bytes, nullifier);
     if (!result.ok) throw new Error(result.reason);
   });
+  const verifyCpuMs = (cpuMs() - verifyCpuStart) / (samples * 3 + Math.min(10, samples * 3));
 
   const pool = await VerifierPool.create(context);
+  const poolBackend = pool.backend;
   const tasks = Array.from({ length: poolBallots }, (_, i) => encrypted[i % samples]);
   await pool.verifyMany(tasks.slice(0, pool.threads * 32)); // warm-up
+  const poolCpuStart = cpuMs();
   const [outcomes, poolMs] = await (async () => {
     const start = performance.now();
     const out = await pool.verifyMany(tasks);
     return [out, performance.now() - start] as const;
   })();
+  const poolCpuMsPerBallot = (cpuMs() - poolCpuStart) / poolBallots;
   await pool.close();
   if (outcomes.some((o) => !o.ok)) throw new Error("a ballot failed in the pool");
 
@@ -114,14 +138,20 @@ async function benchBallot(
     verifyMs,
     verifiedPerSecondOneCore: 1000 / verifyMs,
     verifiedPerSecondAllCores: (poolBallots * 1000) / poolMs,
+    verifyCpuMs,
+    poolCpuMsPerBallot,
     aggregateUsPerBallot: aggregateMs * 1000,
+    poolBackend,
   };
   log(`${name} ballot (${figures.bytes} bytes)`);
   log(`  encrypt                 ${encryptMs.toFixed(2)} ms`);
-  log(`  verify                  ${verifyMs.toFixed(2)} ms`);
+  log(`  verify                  ${verifyMs.toFixed(2)} ms (CPU ${verifyCpuMs.toFixed(2)} ms)`);
   log(`  verified/s, one core    ${figures.verifiedPerSecondOneCore.toFixed(0)}`);
   log(
-    `  verified/s, ${pool.threads} threads    ${figures.verifiedPerSecondAllCores.toFixed(0)} (${poolBallots} ballots)`,
+    `  verified/s, ${pool.threads} threads    ${figures.verifiedPerSecondAllCores.toFixed(0)} (${poolBallots} ballots, ${poolBackend} workers)`,
+  );
+  log(
+    `  pool CPU per ballot     ${poolCpuMsPerBallot.toFixed(2)} ms (${((pool.threads * 1000) / poolCpuMsPerBallot).toFixed(0)}/s on ${pool.threads} idle cores)`,
   );
   log(`  aggregation             ${figures.aggregateUsPerBallot.toFixed(0)} us per ballot`);
   return figures;
@@ -229,7 +259,7 @@ function benchTally(election: Election, ballots: number) {
   };
 }
 
-/** The cost of the libsodium operations every figure above is made of. */
+/** The cost of the group operations every figure above is made of, on the backend in use. */
 function benchOperations() {
   const s = randomScalar();
   const p = baseMul(randomScalar());
@@ -242,7 +272,7 @@ function benchOperations() {
     hashToScalarUs: perCall(4000, () => hashToScalar("bench", [p, q, p, q, p, q, p, q, p, q])) * 1000,
   };
   log(
-    `libsodium ops: base mult ${ops.baseMulUs.toFixed(1)} us, variable-base mult ${ops.varMulUs.toFixed(1)} us, ` +
+    `group ops (${cryptoBackend()}): base mult ${ops.baseMulUs.toFixed(1)} us, variable-base mult ${ops.varMulUs.toFixed(1)} us, ` +
       `add ${ops.addUs.toFixed(1)} us, sub ${ops.subUs.toFixed(1)} us, hash-to-scalar ${ops.hashToScalarUs.toFixed(1)} us`,
   );
   return ops;
@@ -250,7 +280,7 @@ function benchOperations() {
 
 async function main() {
   await initCrypto();
-  log(`cores: ${availableParallelism()}`);
+  log(`cores: ${availableParallelism()}, crypto backend: ${cryptoBackend()}`);
   const operations = benchOperations();
   const reference = setupElection(referenceManifest(), "bench");
   const options = reference.manifest.contests[0].options.map((o) => o.id);
@@ -268,6 +298,7 @@ async function main() {
     console.log(
       JSON.stringify({
         cores: availableParallelism(),
+        backend: cryptoBackend(),
         verifiedPerSecondAllCores: ref.verifiedPerSecondAllCores,
         operations,
         reference: ref,

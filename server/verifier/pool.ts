@@ -4,6 +4,7 @@ import { Worker } from "node:worker_threads";
 import type { Bytes32Input } from "../protocol/ballot";
 import type { BallotCheck, BallotRules, SignedBallot } from "../protocol/ballot-check";
 import type { ElectionContext } from "../protocol/context";
+import type { CryptoBackendName } from "../protocol/primitives/backend";
 
 /**
  * A pool of worker threads that check ballots in parallel (one libsodium
@@ -28,7 +29,8 @@ export type PoolRequest =
   | { type: "job"; id: number; job: PoolJob };
 
 export type PoolResponse =
-  { type: "ready" } | { type: "done"; id: number; outcomes: VerifyOutcome[] | BallotCheck[] };
+  | { type: "ready"; backend: CryptoBackendName }
+  | { type: "done"; id: number; outcomes: VerifyOutcome[] | BallotCheck[] };
 
 export interface VerifierPoolOptions {
   /** Number of worker threads; default: the number of cores. */
@@ -46,6 +48,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   inFlight: Map<number, Pending>;
+  /** The group-operation backend the worker's initCrypto() chose. */
+  backend?: CryptoBackendName;
 }
 
 /** Up to this many batches are queued on one worker, so it never waits for the main thread. */
@@ -83,10 +87,12 @@ export class VerifierPool {
     try {
       for (let i = 0; i < threads; i++) {
         const worker = spawnWorker();
-        slots.push({ worker, inFlight: new Map() });
+        const slot: Slot = { worker, inFlight: new Map() };
+        slots.push(slot);
         await new Promise<void>((resolve, reject) => {
           const onMessage = (message: PoolResponse) => {
             if (message.type !== "ready") return;
+            slot.backend = message.backend;
             worker.off("error", reject);
             worker.off("message", onMessage);
             resolve();
@@ -107,6 +113,11 @@ export class VerifierPool {
 
   get threads(): number {
     return this.slots.length;
+  }
+
+  /** The group-operation backend of the workers ("native" or "wasm"; they all choose alike). */
+  get backend(): CryptoBackendName {
+    return this.slots[0].backend ?? "wasm";
   }
 
   private attach(slot: Slot): void {

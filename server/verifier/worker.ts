@@ -1,6 +1,7 @@
 import { parentPort } from "node:worker_threads";
 import { verifyBallotProofs } from "../protocol/ballot";
 import { checkSignedBallot, type BallotRules } from "../protocol/ballot-check";
+import { cryptoBackend } from "../protocol/primitives/backend";
 import { initCrypto } from "../protocol/primitives/sodium";
 import type { PoolRequest, PoolResponse, VerifyOutcome } from "./pool";
 
@@ -17,7 +18,7 @@ port.on("message", async (message: PoolRequest) => {
   if (message.type === "init") {
     await initCrypto();
     rules = { context: message.context, registrarKeys: message.registrarKeys };
-    port.postMessage({ type: "ready" } satisfies PoolResponse);
+    port.postMessage({ type: "ready", backend: cryptoBackend() } satisfies PoolResponse);
     return;
   }
   const current = rules;

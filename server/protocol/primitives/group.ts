@@ -1,8 +1,12 @@
 import { lib } from "./sodium";
+import { groupBackend } from "./backend";
 import { bytesEqual } from "./bytes";
 
 /**
- * The prime-order group ristretto255 (RFC 9496) through libsodium.
+ * The prime-order group ristretto255 (RFC 9496) through libsodium: point
+ * operations run on the backend initCrypto() chose (the native addon over the
+ * system libsodium, or the wasm build; see backend.ts), scalar arithmetic on
+ * the wasm build.
  *
  * Points and scalars are carried as their canonical 32-byte encodings, branded
  * so that a decoded (checked) value cannot be confused with raw bytes. Hostile
@@ -112,13 +116,13 @@ export interface DecodePointOptions {
 /** Canonical ristretto255 encoding; rejects non-canonical bytes and, by default, the identity. */
 export function decodePoint(bytes: Uint8Array, options: DecodePointOptions = {}): Point | null {
   if (bytes.length !== POINT_BYTES) return null;
-  if (!lib().crypto_core_ristretto255_is_valid_point(bytes)) return null;
+  if (!groupBackend().isValidPoint(bytes)) return null;
   if (!options.allowIdentity && bytesEqual(bytes, IDENTITY_BYTES)) return null;
   return new Uint8Array(bytes) as Point;
 }
 
-export const pointAdd = (a: Point, b: Point): Point => lib().crypto_core_ristretto255_add(a, b) as Point;
-export const pointSub = (a: Point, b: Point): Point => lib().crypto_core_ristretto255_sub(a, b) as Point;
+export const pointAdd = (a: Point, b: Point): Point => groupBackend().add(a, b) as Point;
+export const pointSub = (a: Point, b: Point): Point => groupBackend().sub(a, b) as Point;
 export const pointEquals = (a: Point, b: Point): boolean => bytesEqual(a, b);
 
 /**
@@ -129,13 +133,13 @@ export const pointEquals = (a: Point, b: Point): boolean => bytesEqual(a, b);
  */
 export function pointMul(scalar: Scalar, point: Point): Point {
   if (isZeroScalar(scalar) || isIdentity(point)) return identity();
-  return lib().crypto_scalarmult_ristretto255(scalar, point) as Point;
+  return groupBackend().scalarMul(scalar, point) as Point;
 }
 
 /** s * G, with 0 * G = identity (see pointMul). */
 export function baseMul(scalar: Scalar): Point {
   if (isZeroScalar(scalar)) return identity();
-  return lib().crypto_scalarmult_ristretto255_base(scalar) as Point;
+  return groupBackend().baseMul(scalar) as Point;
 }
 
 let cachedBase: Point | null = null;
