@@ -8,6 +8,7 @@ import {
   type LocalAccount,
 } from "viem";
 import type { Address, ElectionLocation } from "./context";
+import { toHex } from "./primitives/bytes";
 
 /**
  * The chain-facing half of a ballot: the voter signs the ballot bytes and a
@@ -41,14 +42,12 @@ export function nullifierOf(election: Address, votingAddress: Address): Hex {
   );
 }
 
-const bytesToHex = (bytes: Uint8Array): Hex => `0x${Buffer.from(bytes).toString("hex")}`;
-
 export function ballotDigest(location: ElectionLocation, ballot: Uint8Array, sequence: bigint): Hex {
   return hashTypedData({
     domain: ballotDomain(location.chainId, location.election),
     types: ballotTypes,
     primaryType: "Ballot",
-    message: { ballot: bytesToHex(ballot), sequence },
+    message: { ballot: toHex(ballot), sequence },
   });
 }
 
@@ -63,7 +62,7 @@ export async function signBallot(
     domain: ballotDomain(location.chainId, location.election),
     types: ballotTypes,
     primaryType: "Ballot",
-    message: { ballot: bytesToHex(ballot), sequence },
+    message: { ballot: toHex(ballot), sequence },
   });
 }
 
@@ -86,7 +85,7 @@ export async function recoverBallotSigner(
       domain: ballotDomain(location.chainId, location.election),
       types: ballotTypes,
       primaryType: "Ballot",
-      message: { ballot: bytesToHex(ballot), sequence },
+      message: { ballot: toHex(ballot), sequence },
       signature,
     });
     return isAddress(address) ? address : null;

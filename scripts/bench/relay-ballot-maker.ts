@@ -1,0 +1,44 @@
+/**
+ * Worker thread of the relay benchmark: makes valid signed ballots (a fresh
+ * voter with a real blind-signed credential each), so the relay is driven
+ * with ballots it must fully check. Credentials are the slow part (RFC 9474
+ * blinding in JS), hence one worker per core.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { toHex } from "viem";
+import type { ElectionContext } from "../../server/protocol/context";
+import { registrarKeyFromPem } from "../../server/protocol/credential-issuer";
+import { initCrypto } from "../../server/protocol/primitives/sodium";
+import { credentialedVoter, signedBallotOf } from "../../test/protocol/fixtures";
+
+export interface BallotMakerInput {
+  context: ElectionContext;
+  registrarPem: string;
+  count: number;
+  options: number;
+}
+
+async function make(input: BallotMakerInput): Promise<string[]> {
+  await initCrypto();
+  const key = registrarKeyFromPem(input.registrarPem);
+  const bodies: string[] = [];
+  for (let i = 0; i < input.count; i++) {
+    const voter = await credentialedVoter(input.context, key, 0);
+    const choice = { "party-list": [`party-list-option-${(i % input.options) + 1}`] };
+    const signed = await signedBallotOf(input.context, voter, choice);
+    bodies.push(
+      JSON.stringify({
+        ballot: toHex(signed.ballot),
+        sequence: signed.sequence.toString(),
+        signature: signed.signature,
+      }),
+    );
+  }
+  return bodies;
+}
+
+if (parentPort !== null)
+  make(workerData as BallotMakerInput).then(
+    (bodies) => parentPort!.postMessage({ bodies }),
+    (error) => parentPort!.postMessage({ error: String(error) }),
+  );

@@ -1,0 +1,196 @@
+import express, { type Express } from "express";
+import pino, { type Logger } from "pino";
+import { Counter } from "prom-client";
+import type { Address, Hex } from "viem";
+import { z } from "zod";
+import { publicClientFor, walletClientFor, type ChainEndpoint } from "../chain/clients";
+import type { RegistrarKeyPair } from "../protocol/credential-issuer";
+import { hexToBytes } from "../protocol/primitives/bytes";
+import { VOTER_ID_SALT_BYTES } from "../protocol/issuance";
+import {
+  ApiError,
+  errorHandlers,
+  jsonBody,
+  listen,
+  parseRequest,
+  perClientRateLimit,
+  requestLog,
+  type Listening,
+  type RateLimitConfig,
+} from "../service/http";
+import { electionOrigin, registrarKeysOnChain } from "../service/election-info";
+import { httpMetrics, metricsRoute, serviceRegistry } from "../service/metrics";
+import { publicApiCors } from "../booth/serve";
+import { Issuer } from "./issuer";
+import { IssuanceJournal } from "./journal";
+import { VOTER_ID_PATTERN, type IdentityProvider } from "./roll";
+
+/**
+ * The registrar service (docs/api.md):
+ *
+ *   POST /v1/style        { voterId, code }                          -> { style }
+ *   POST /v1/credentials  { voterId, code, style?, blindedMessage }  -> { blindSignature, ... }
+ *   GET  /v1/keys         the registrar's RSA moduli per style, as recorded on chain
+ *   GET  /health, GET /metrics
+ */
+export interface RegistrarConfig {
+  endpoint: ChainEndpoint;
+  election: Address;
+  /** Private key of the account holding REGISTRAR_ROLE. */
+  accountKey: Hex;
+  identity: IdentityProvider;
+  keys: ReadonlyMap<number, RegistrarKeyPair>;
+  /** 32-byte secret salt of the on-chain voter id hash. */
+  salt: Uint8Array;
+  journalFile: string;
+  /** Largest accepted body; default 16 KiB. */
+  bodyLimitBytes?: number;
+  /** Per client IP; default 60 requests a minute. */
+  rateLimit?: RateLimitConfig;
+  /** Express "trust proxy" setting, when behind a reverse proxy. */
+  trustProxy?: boolean | number | string;
+  logger?: Logger;
+  /** Node.js default metrics (event loop, memory); default true. */
+  defaultMetrics?: boolean;
+}
+
+export type RegistrarApp = Express & { shutdown(): Promise<void> };
+
+const hexBytes = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x-prefixed hex bytes")
+    .refine((s) => s.length >= 2 + 2 * min && s.length <= 2 + 2 * max, `must be ${min}-${max} bytes`);
+
+const credentialsSchema = z
+  .object({
+    voterId: z.string().regex(VOTER_ID_PATTERN, "must be 1-128 characters of [A-Za-z0-9._:@+-]"),
+    code: z.string().min(1).max(4096),
+    style: z.number().int().min(0).max(0xffffffff).optional(),
+    blindedMessage: hexBytes(256, 512),
+  })
+  .strict();
+
+const styleSchema = credentialsSchema.pick({ voterId: true, code: true }).strict();
+
+export async function createRegistrarApp(config: RegistrarConfig): Promise<RegistrarApp> {
+  if (config.salt.length !== VOTER_ID_SALT_BYTES)
+    throw new Error(`the voter id salt must be ${VOTER_ID_SALT_BYTES} bytes`);
+  const logger = config.logger ?? pino({ name: "registrar" });
+  const client = publicClientFor(config.endpoint);
+  const wallet = walletClientFor(config.endpoint, config.accountKey);
+  const { creationBlock } = await electionOrigin(client, config.election);
+  const journal = new IssuanceJournal(config.journalFile, {
+    chainId: config.endpoint.chainId,
+    election: config.election,
+  });
+  const issuer = new Issuer({
+    client,
+    wallet,
+    election: config.election,
+    creationBlock,
+    identity: config.identity,
+    keys: config.keys,
+    salt: config.salt,
+    journal,
+    logger,
+  });
+
+  const registry = serviceRegistry("registrar", config.defaultMetrics ?? true);
+  const issued = new Counter({
+    name: "registrar_credentials_issued_total",
+    help: "Blind signatures returned (repeats included)",
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: "registrar_requests_refused_total",
+    help: "Refused credential requests by reason code",
+    labelNames: ["code"],
+    registers: [registry],
+  });
+
+  let keysCache: { at: number; keys: { style: number; modulus: Hex }[] } | null = null;
+  const chainKeys = async () => {
+    if (keysCache !== null && Date.now() - keysCache.at < 10_000) return keysCache.keys;
+    const byStyle = await registrarKeysOnChain(client, config.election, creationBlock);
+    keysCache = {
+      at: Date.now(),
+      keys: [...byStyle].sort((a, b) => a[0] - b[0]).map(([style, modulus]) => ({ style, modulus })),
+    };
+    return keysCache.keys;
+  };
+
+  const app = express() as unknown as RegistrarApp;
+  app.disable("x-powered-by");
+  if (config.trustProxy !== undefined) app.set("trust proxy", config.trustProxy);
+  app.use(requestLog(logger));
+  app.use(httpMetrics(registry));
+  app.use("/v1", publicApiCors); // the web booth calls the registrar from the relay's origin
+
+  app.get("/health", async (_req, res) => {
+    const head = await client.getBlockNumber().catch(() => null);
+    res.status(head === null ? 503 : 200).json({
+      status: head === null ? "chain-unreachable" : "ok",
+      election: config.election,
+      chainId: config.endpoint.chainId,
+      registrar: wallet.account.address,
+      styles: [...config.keys.keys()].sort((a, b) => a - b),
+      journal: journal.counts(),
+      head: head?.toString() ?? null,
+    });
+  });
+  app.get("/metrics", metricsRoute(registry));
+  app.get("/v1/keys", async (_req, res) => {
+    res.json({ election: config.election, chainId: config.endpoint.chainId, keys: await chainKeys() });
+  });
+
+  const limited = perClientRateLimit(config.rateLimit ?? { windowMs: 60_000, limit: 60 });
+  const body = jsonBody(config.bodyLimitBytes ?? 16 * 1024);
+  app.post("/v1/style", limited, ...body, async (req, res) => {
+    const request = parseRequest(styleSchema, req.body);
+    res.json({ style: await issuer.styleOf(request.voterId, request.code) });
+  });
+  app.post("/v1/credentials", limited, ...body, async (req, res) => {
+    const request = parseRequest(credentialsSchema, req.body);
+    const result = await issuer.issue({ ...request, blindedMessage: hexToBytes(request.blindedMessage) });
+    issued.inc();
+    res.json({
+      style: result.style,
+      blindSignature: result.blindSignature,
+      requestHash: result.requestHash,
+      voterIdHash: result.voterIdHash,
+      transactionHash: result.transactionHash,
+      blockNumber: result.blockNumber.toString(),
+    });
+  });
+
+  const [notFound, onError] = errorHandlers(logger);
+  app.use(notFound);
+  app.use(((error, req, res, next) => {
+    if (error instanceof ApiError && req.path.startsWith("/v1/")) refused.inc({ code: error.code });
+    onError(error, req, res, next);
+  }) as typeof onError);
+
+  app.shutdown = async () => journal.close();
+  return app;
+}
+
+export interface RunningRegistrar extends Listening {
+  app: RegistrarApp;
+}
+
+export async function startRegistrar(
+  config: RegistrarConfig,
+  listenOn: { host?: string; port?: number } = {},
+): Promise<RunningRegistrar> {
+  const app = await createRegistrarApp(config);
+  const listening = await listen(app, listenOn.host ?? "127.0.0.1", listenOn.port ?? 0);
+  return {
+    ...listening,
+    app,
+    close: async () => {
+      await listening.close();
+      await app.shutdown();
+    },
+  };
+}

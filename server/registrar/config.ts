@@ -1,0 +1,59 @@
+import type { Address } from "viem";
+import { z } from "zod";
+import { VOTER_ID_SALT_BYTES } from "../protocol/issuance";
+import { commonServiceSchema, readConfigFile, readHexFile, resolvePath } from "../service/config-file";
+import type { RegistrarConfig } from "./app";
+import { loadRegistrarKeys } from "./keys";
+import { loadRoll, RollIdentityProvider } from "./roll";
+
+/**
+ * The registrar's configuration file (docs/api.md):
+ *
+ *   { "rpcUrl": "http://127.0.0.1:8545", "election": "0x...", "accountKeyFile": "registrar.key",
+ *     "rollFile": "roll.csv", "keys": { "0": "style-0.pem" }, "saltFile": "salt.hex",
+ *     "journalFile": "registrar.sqlite", "host": "127.0.0.1", "port": 8081 }
+ */
+export const registrarFileSchema = z
+  .object({
+    ...commonServiceSchema,
+    rollFile: z.string().min(1),
+    keys: z.record(z.string().regex(/^[0-9]+$/, "style index"), z.string().min(1)),
+    saltFile: z.string().min(1),
+    journalFile: z.string().min(1),
+  })
+  .strict();
+
+export interface RegistrarFileConfig {
+  config: Omit<RegistrarConfig, "endpoint" | "accountKey">;
+  rpcUrl: string | undefined;
+  accountKeyFile: string;
+  listen: { host: string; port: number };
+  logLevel: string;
+  keyFiles: Record<string, string>;
+}
+
+export function readRegistrarConfig(file: string): RegistrarFileConfig {
+  const { config, dir } = readConfigFile(file, registrarFileSchema);
+  const keyFiles = Object.fromEntries(
+    Object.entries(config.keys).map(([style, f]) => [style, resolvePath(dir, f)]),
+  );
+  const keys = loadRegistrarKeys(keyFiles);
+  const roll = loadRoll(resolvePath(dir, config.rollFile));
+  return {
+    config: {
+      election: config.election as Address,
+      identity: new RollIdentityProvider(roll),
+      keys,
+      salt: readHexFile(resolvePath(dir, config.saltFile), VOTER_ID_SALT_BYTES, "voter id salt file"),
+      journalFile: resolvePath(dir, config.journalFile),
+      rateLimit: config.rateLimit,
+      bodyLimitBytes: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
+    },
+    rpcUrl: config.rpcUrl,
+    accountKeyFile: resolvePath(dir, config.accountKeyFile),
+    listen: { host: config.host, port: config.port },
+    logLevel: config.logLevel,
+    keyFiles,
+  };
+}

@@ -1,0 +1,300 @@
+import type { Address, Hex } from "viem";
+import type { Logger } from "pino";
+import type { AccountWalletClient } from "../chain/clients";
+import type { ChainPublicClient } from "../chain/deploy";
+import { electionAbi } from "../chain/generated/abis";
+import { blindSign, type RegistrarKeyPair } from "../protocol/credential-issuer";
+import { issuanceRequestHash, voterIdHash } from "../protocol/issuance";
+import { toHex } from "../protocol/primitives/bytes";
+import { ApiError } from "../service/http";
+import {
+  errorMessage,
+  isNonceConsumedError,
+  KeyedMutex,
+  NonceCounter,
+  revertErrorName,
+} from "../service/chain-tx";
+import type { IssuanceJournal } from "./journal";
+import { modulusHash } from "./keys";
+import type { IdentityProvider } from "./roll";
+
+/**
+ * One credential per voter and election, crash-safe:
+ *
+ *  1. authenticate the voter (IdentityProvider) and check the blinded message;
+ *  2. under a per-voter lock, look at the local journal and at the chain;
+ *  3. if the chain has no issuance yet: journal `pending`, send
+ *     recordIssuance(voterIdHash, style, keccak256(blinded)), wait for it;
+ *  4. only when the chain holds an issuance with THIS request hash, answer
+ *     with blindSign(key, blinded) (deterministic, so a repeat gets the same
+ *     answer). Another request hash on chain: 409 already-issued.
+ *
+ * A crash anywhere leaves either nothing on chain (the retry sends again) or
+ * the chain's CredentialIssued event, which the retry finds and answers from.
+ */
+export interface IssuerDeps {
+  client: ChainPublicClient;
+  wallet: AccountWalletClient;
+  election: Address;
+  /** The election's creation block (where a search for its events starts). */
+  creationBlock: bigint;
+  identity: IdentityProvider;
+  keys: ReadonlyMap<number, RegistrarKeyPair>;
+  /** 32-byte secret salt of the voter id hash. */
+  salt: Uint8Array;
+  journal: IssuanceJournal;
+  logger: Logger;
+  /** Blocks per eth_getLogs call when looking for an issuance; default 5,000. */
+  logPageSize?: bigint;
+}
+
+export interface IssueRequest {
+  voterId: string;
+  code: string;
+  /** The style the voter blinded for; when given it must be the voter's. */
+  style?: number;
+  blindedMessage: Uint8Array;
+}
+
+export interface Issued {
+  style: number;
+  blindSignature: Hex;
+  requestHash: Hex;
+  voterIdHash: Hex;
+  transactionHash: Hex;
+  blockNumber: bigint;
+}
+
+interface ChainIssuance {
+  style: number;
+  requestHash: Hex;
+  transactionHash: Hex;
+  blockNumber: bigint;
+}
+
+const KEY_HASH_TTL_MS = 5_000;
+const MAX_FAILURES = 10;
+const FAILURE_WINDOW_MS = 60 * 60_000;
+
+export class Issuer {
+  private readonly voterLocks = new KeyedMutex();
+  private readonly sendLock = new KeyedMutex();
+  private readonly nonces: NonceCounter;
+  private readonly keyHashes = new Map<number, { hash: Hex; at: number }>();
+  /** Wrong codes per voter id (whatever the client IP): guessing a code is capped per voter. */
+  private readonly failures = new Map<string, { count: number; since: number }>();
+
+  constructor(private readonly deps: IssuerDeps) {
+    this.nonces = new NonceCounter(deps.client, deps.wallet.account.address);
+  }
+
+  /** Authenticates; returns the voter's ballot style (the booth needs it before blinding). */
+  async styleOf(voterId: string, code: string): Promise<number> {
+    const now = Date.now();
+    const failures = this.failures.get(voterId);
+    if (failures !== undefined && now - failures.since > FAILURE_WINDOW_MS) this.failures.delete(voterId);
+    else if (failures !== undefined && failures.count >= MAX_FAILURES)
+      throw new ApiError(429, "too-many-attempts", "too many wrong codes for this voter id; retry later");
+    const auth = await this.deps.identity.authenticate(voterId, code);
+    if (!auth.ok) {
+      const entry = this.failures.get(voterId) ?? { count: 0, since: now };
+      entry.count++;
+      this.failures.set(voterId, entry);
+      if (this.failures.size > 100_000) this.failures.delete(this.failures.keys().next().value!);
+      throw new ApiError(401, "authentication-failed", auth.reason);
+    }
+    this.failures.delete(voterId);
+    return auth.voter.style;
+  }
+
+  async issue(request: IssueRequest): Promise<Issued> {
+    const style = await this.styleOf(request.voterId, request.code);
+    if (request.style !== undefined && request.style !== style)
+      throw new ApiError(403, "wrong-style", `this voter votes ballot style ${style}, not ${request.style}`, {
+        style,
+      });
+    const key = this.deps.keys.get(style);
+    if (key === undefined)
+      throw new ApiError(503, "registrar-key-missing", `the registrar has no key for ballot style ${style}`);
+    checkBlindedMessage(key, request.blindedMessage);
+    await this.requireKeyOnChain(style, key);
+    const voterHash = voterIdHash(this.deps.salt, request.voterId);
+    const requestHash = issuanceRequestHash(request.blindedMessage);
+    const recorded = await this.voterLocks.run(voterHash, () =>
+      this.journalOnChain(voterHash, style, requestHash),
+    );
+    if (recorded.requestHash !== requestHash)
+      throw new ApiError(409, "already-issued", "a credential was already issued to this voter", {
+        requestHash: recorded.requestHash,
+      });
+    return {
+      style,
+      blindSignature: toHex(blindSign(key, request.blindedMessage)),
+      requestHash,
+      voterIdHash: voterHash,
+      transactionHash: recorded.transactionHash,
+      blockNumber: recorded.blockNumber,
+    };
+  }
+
+  /** Makes sure the chain holds an issuance for this voter; returns it (maybe for another request). */
+  private async journalOnChain(voterHash: Hex, style: number, requestHash: Hex): Promise<ChainIssuance> {
+    const { journal, logger } = this.deps;
+    const entry = journal.get(voterHash);
+    if (entry !== null && entry.state === "recorded")
+      return {
+        style: entry.style,
+        requestHash: entry.requestHash,
+        transactionHash: entry.transactionHash!,
+        blockNumber: entry.blockNumber!,
+      };
+    // Pending (an earlier attempt may have reached the chain) or unknown to this journal.
+    const found = await this.issuedOnChain(voterHash, entry?.fromBlock ?? this.deps.creationBlock);
+    if (found !== null) {
+      journal.markRecorded(voterHash, found);
+      logger.info({ voterIdHash: voterHash, tx: found.transactionHash }, "issuance found on chain");
+      return found;
+    }
+    const head = await this.deps.client.getBlockNumber();
+    journal.markPending(voterHash, style, requestHash, head);
+    try {
+      const recorded = await this.recordIssuance(voterHash, style, requestHash);
+      journal.markRecorded(voterHash, recorded);
+      logger.info(
+        { voterIdHash: voterHash, style, tx: recorded.transactionHash },
+        "credential issuance journaled",
+      );
+      return recorded;
+    } catch (error) {
+      // Whatever happened, the chain decides: another request (or another registrar) may have won.
+      const after = await this.issuedOnChain(voterHash, head).catch(() => null);
+      if (after !== null) {
+        journal.markRecorded(voterHash, after);
+        return after;
+      }
+      throw error;
+    }
+  }
+
+  private async recordIssuance(voterHash: Hex, style: number, requestHash: Hex): Promise<ChainIssuance> {
+    const { client, wallet, election } = this.deps;
+    const call = {
+      account: wallet.account,
+      address: election,
+      abi: electionAbi,
+      functionName: "recordIssuance",
+      args: [voterHash, style, requestHash],
+    } as const;
+    try {
+      await client.simulateContract(call);
+    } catch (error) {
+      throw refusal(revertErrorName(error), error);
+    }
+    const hash = await this.sendLock.run("send", async () => {
+      for (let attempt = 0; ; attempt++) {
+        const nonce = await this.nonces.take();
+        try {
+          return await wallet.writeContract({ ...call, nonce });
+        } catch (error) {
+          this.nonces.reset();
+          if (attempt === 0 && isNonceConsumedError(error)) continue;
+          throw new ApiError(
+            503,
+            "chain-unavailable",
+            `recordIssuance could not be sent: ${errorMessage(error)}`,
+          );
+        }
+      }
+    });
+    const receipt = await client.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success")
+      throw new ApiError(409, "issuance-refused", `recordIssuance reverted in ${hash}`);
+    return { style, requestHash, transactionHash: hash, blockNumber: receipt.blockNumber };
+  }
+
+  /** The chain's CredentialIssued for this voter, searched from `fromBlock`; null when not issued. */
+  private async issuedOnChain(voterHash: Hex, fromBlock: bigint): Promise<ChainIssuance | null> {
+    const { client, election } = this.deps;
+    const issued = await client.readContract({
+      address: election,
+      abi: electionAbi,
+      functionName: "isIssued",
+      args: [voterHash],
+    });
+    if (!issued) return null;
+    const head = await client.getBlockNumber();
+    const page = this.deps.logPageSize ?? 5_000n;
+    for (let start = fromBlock; start <= head; start += page) {
+      const end = start + page - 1n < head ? start + page - 1n : head;
+      const [event] = await client.getContractEvents({
+        address: election,
+        abi: electionAbi,
+        eventName: "CredentialIssued",
+        args: { voterIdHash: voterHash },
+        fromBlock: start,
+        toBlock: end,
+        strict: true,
+      });
+      if (event !== undefined)
+        return {
+          style: event.args.style,
+          requestHash: event.args.requestHash,
+          transactionHash: event.transactionHash,
+          blockNumber: event.blockNumber,
+        };
+    }
+    if (fromBlock > this.deps.creationBlock) return this.issuedOnChain(voterHash, this.deps.creationBlock);
+    throw new ApiError(502, "chain-inconsistent", "the chain says issued but has no CredentialIssued event");
+  }
+
+  /** The chain must hold this very key for the style, or the voter could not use the credential. */
+  private async requireKeyOnChain(style: number, key: RegistrarKeyPair): Promise<void> {
+    const cached = this.keyHashes.get(style);
+    let hash = cached !== undefined && Date.now() - cached.at < KEY_HASH_TTL_MS ? cached.hash : null;
+    if (hash === null) {
+      hash = await this.deps.client.readContract({
+        address: this.deps.election,
+        abi: electionAbi,
+        functionName: "registrarKeyHash",
+        args: [style],
+      });
+      this.keyHashes.set(style, { hash, at: Date.now() });
+    }
+    if (hash !== modulusHash(key.modulus))
+      throw new ApiError(
+        503,
+        "registrar-key-mismatch",
+        `the chain's key for ballot style ${style} is not this registrar's key (run \`registrar set-keys\`)`,
+      );
+  }
+}
+
+function checkBlindedMessage(key: RegistrarKeyPair, blinded: Uint8Array): void {
+  const size = key.modulus.length;
+  if (blinded.length !== size)
+    throw new ApiError(400, "invalid-blinded-message", `the blinded message must be ${size} bytes`);
+  const value = BigInt(toHex(blinded));
+  if (value === 0n || value >= BigInt(toHex(key.modulus)))
+    throw new ApiError(400, "invalid-blinded-message", "the blinded message is not below the modulus");
+}
+
+function refusal(errorName: string | null, error: unknown): ApiError {
+  switch (errorName) {
+    case "WrongPhase":
+      return new ApiError(
+        409,
+        "issuance-closed",
+        "the election does not issue credentials in its current phase",
+      );
+    case "EnforcedPause":
+      return new ApiError(409, "election-paused", "the election is paused");
+    case "RegistrarKeyMissing":
+      return new ApiError(503, "registrar-key-missing", "the chain has no registrar key for this style");
+    case "AccessControlUnauthorizedAccount":
+      return new ApiError(503, "registrar-not-authorized", "this registrar's account lacks REGISTRAR_ROLE");
+    case "AlreadyIssued":
+      return new ApiError(409, "already-issued", "a credential was already issued to this voter");
+    default:
+      return new ApiError(502, "chain-error", `recordIssuance refused: ${errorName ?? errorMessage(error)}`);
+  }
+}

@@ -1,0 +1,162 @@
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { hashOneTimeCode, isOneTimeCodeHash, verifyOneTimeCode } from "../protocol/issuance";
+
+/**
+ * The voter roll: who may get a credential, for which ballot style, and the
+ * hash of the one-time code each voter received by post (never the code).
+ *
+ *   JSON: { "voters": [ { "voterId": "...", "style": 0, "codeHash": "scrypt$..." } ] }  (or the bare array)
+ *   CSV:  a header line "voterId,style,codeHash", then one voter a line
+ *
+ * Voter ids are 1-128 characters of [A-Za-z0-9._:@+-], so the CSV needs no quoting.
+ */
+export const VOTER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
+
+export interface RollEntry {
+  voterId: string;
+  style: number;
+  codeHash: string;
+}
+
+export class RollError extends Error {}
+
+const entrySchema = z.object({
+  voterId: z.string().regex(VOTER_ID_PATTERN, "voter id must be 1-128 characters of [A-Za-z0-9._:@+-]"),
+  style: z.number().int().min(0).max(0xffffffff),
+  codeHash: z.string().refine(isOneTimeCodeHash, "codeHash must be a scrypt$... hash of the one-time code"),
+});
+const rollSchema = z.union([z.array(entrySchema), z.object({ voters: z.array(entrySchema) }).strict()]);
+
+export function parseRollCsv(text: string): Record<string, unknown>[] {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "" && !line.startsWith("#"));
+  if (lines.length === 0) return [];
+  const header = lines[0].split(",").map((h) => h.trim());
+  return lines.slice(1).map((line, i) => {
+    const cells = line.split(",").map((c) => c.trim());
+    if (cells.length !== header.length)
+      throw new RollError(`line ${i + 2}: expected ${header.length} fields, found ${cells.length}`);
+    const row: Record<string, unknown> = {};
+    header.forEach((name, k) => (row[name] = name === "style" ? Number(cells[k]) : cells[k]));
+    return row;
+  });
+}
+
+/** Parses and checks a roll (unique voter ids, styles below `styleCount` when given). */
+export function parseRoll(text: string, format: "json" | "csv", styleCount?: number): RollEntry[] {
+  let raw: unknown;
+  try {
+    raw = format === "json" ? JSON.parse(text) : parseRollCsv(text);
+  } catch (error) {
+    throw new RollError(error instanceof Error ? error.message : String(error));
+  }
+  const parsed = rollSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RollError(`${issue.path.join(".")}: ${issue.message}`);
+  }
+  const entries = Array.isArray(parsed.data) ? parsed.data : parsed.data.voters;
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    if (seen.has(entry.voterId)) throw new RollError(`voter ${entry.voterId} appears twice`);
+    seen.add(entry.voterId);
+    if (styleCount !== undefined && entry.style >= styleCount)
+      throw new RollError(`voter ${entry.voterId}: ballot style ${entry.style} does not exist`);
+  }
+  return entries;
+}
+
+export const rollFormatOf = (file: string): "json" | "csv" =>
+  path.extname(file).toLowerCase() === ".csv" ? "csv" : "json";
+
+export function loadRoll(file: string, styleCount?: number): RollEntry[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new RollError(`cannot read the voter roll ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return parseRoll(text, rollFormatOf(file), styleCount);
+  } catch (error) {
+    throw new RollError(`voter roll ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Turns plain rows (voterId, style, code) into roll entries with hashed codes. */
+export async function hashRoll(
+  rows: readonly { voterId: string; style: number; code: string }[],
+  logN?: number,
+): Promise<RollEntry[]> {
+  const entries: RollEntry[] = [];
+  for (const row of rows) {
+    if (!VOTER_ID_PATTERN.test(row.voterId))
+      throw new RollError(`invalid voter id ${JSON.stringify(row.voterId)}`);
+    if (!Number.isInteger(row.style) || row.style < 0)
+      throw new RollError(`voter ${row.voterId}: invalid style`);
+    if (typeof row.code !== "string" || row.code.length < 6)
+      throw new RollError(`voter ${row.voterId}: the one-time code must have at least 6 characters`);
+    const codeHash = await hashOneTimeCode(row.code, logN === undefined ? undefined : { logN, r: 8, p: 1 });
+    entries.push({ voterId: row.voterId, style: row.style, codeHash });
+  }
+  return entries;
+}
+
+export const rollToCsv = (entries: readonly RollEntry[]): string =>
+  ["voterId,style,codeHash", ...entries.map((e) => `${e.voterId},${e.style},${e.codeHash}`)].join("\n") +
+  "\n";
+
+// ------------------------------------------------------------- identity providers
+
+export interface VoterIdentity {
+  voterId: string;
+  style: number;
+}
+
+export type Authentication = { ok: true; voter: VoterIdentity } | { ok: false; reason: string };
+
+/**
+ * Who the voter is and which ballot style they vote. The registrar asks this
+ * and nothing else, so any identity system can stand behind it.
+ *
+ * The roll (below) is the embedded default. An OpenID Connect provider plugs
+ * in the same way: the booth sends the provider's ID token as `code` (and the
+ * subject as `voterId`); an OidcIdentityProvider verifies the token's
+ * signature against the provider's JWKS, its issuer, audience, expiry and
+ * nonce, checks that `sub` equals `voterId`, and maps the subject (or a claim
+ * such as a district) to the ballot style, for instance through a roll
+ * without code hashes. Nothing else in the registrar changes: the on-chain
+ * journal keys issuance by the salted hash of the voter id either way.
+ */
+export interface IdentityProvider {
+  authenticate(voterId: string, secret: string): Promise<Authentication>;
+}
+
+const DUMMY_HASH_CODE = "not-a-real-code";
+
+export class RollIdentityProvider implements IdentityProvider {
+  private readonly byId: Map<string, RollEntry>;
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(entries: readonly RollEntry[]) {
+    this.byId = new Map(entries.map((e) => [e.voterId, e]));
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  async authenticate(voterId: string, code: string): Promise<Authentication> {
+    const entry = this.byId.get(voterId);
+    if (entry === undefined) {
+      // Spend the same time as for a known voter, so timing does not reveal who is on the roll.
+      this.dummyHash ??= hashOneTimeCode(DUMMY_HASH_CODE);
+      await verifyOneTimeCode(code, await this.dummyHash);
+      return { ok: false, reason: "unknown voter or wrong code" };
+    }
+    if (!(await verifyOneTimeCode(code, entry.codeHash)))
+      return { ok: false, reason: "unknown voter or wrong code" };
+    return { ok: true, voter: { voterId: entry.voterId, style: entry.style } };
+  }
+}

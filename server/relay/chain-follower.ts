@@ -1,0 +1,261 @@
+import type Database from "better-sqlite3";
+import type { Logger } from "pino";
+import type { Address, Hex } from "viem";
+import { Phase, type ChainPublicClient } from "../chain/deploy";
+import { electionAbi } from "../chain/generated/abis";
+import { errorMessage } from "../service/chain-tx";
+import { metaValue, sequenceKey, sequenceOfKey, setMetaValue } from "./store";
+
+/**
+ * The relay's view of the chain, refreshed in the background (standard
+ * JSON-RPC only): the election's phase, window and pause flag, an estimate
+ * of the chain's clock, and the latest sequence of every nullifier, followed
+ * from BallotCast events into the store. Checking a ballot's nullifier against
+ * this index costs no RPC call (a `checkBallot` eth_call costs 5-12 ms on a
+ * Hardhat node, which would cap the relay near 100 ballots a second); the
+ * contract still has the last word (skip and report).
+ *
+ * It assumes final blocks (a QBFT network, or a development node).
+ */
+export interface FollowerOptions {
+  client: ChainPublicClient;
+  election: Address;
+  db: Database.Database;
+  creationBlock: bigint;
+  logger: Logger;
+  /** Background refresh period; default 1,000 ms. */
+  pollMs?: number;
+  /** Blocks per eth_getLogs call; default 5,000. */
+  pageSize?: bigint;
+}
+
+export type WindowState =
+  | { open: true }
+  | { open: false; code: "voting-not-open" | "voting-closed" | "election-paused"; message: string };
+
+interface ChainSnapshot {
+  phase: number;
+  opensAt: number;
+  closesAt: number;
+  paused: boolean;
+  blockNumber: bigint;
+  blockTimestamp: number;
+  /** Local time (ms) when this block was first seen as the head. */
+  observedAt: number;
+  syncedAt: number;
+}
+
+export interface CastLocation {
+  transactionHash: Hex;
+  blockNumber: bigint;
+}
+
+export class ChainFollower {
+  private snapshot: ChainSnapshot | null = null;
+  private syncing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly statements;
+  private readonly applyCasts;
+
+  constructor(private readonly options: FollowerOptions) {
+    const { db } = options;
+    this.statements = {
+      latest: db.prepare("SELECT * FROM nullifiers WHERE nullifier = ?"),
+      upsert: db.prepare(
+        `INSERT INTO nullifiers (nullifier, sequence, ballot_hash, transaction_hash, block_number) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (nullifier) DO UPDATE SET sequence = excluded.sequence, ballot_hash = excluded.ballot_hash,
+           transaction_hash = excluded.transaction_hash, block_number = excluded.block_number
+         WHERE excluded.sequence > nullifiers.sequence`,
+      ),
+    };
+    this.applyCasts = db.transaction(
+      (
+        casts: {
+          nullifier: Hex;
+          sequence: bigint;
+          ballotHash: Hex;
+          transactionHash: Hex;
+          blockNumber: bigint;
+        }[],
+        cursor: bigint,
+      ) => {
+        for (const c of casts)
+          this.statements.upsert.run(
+            c.nullifier,
+            sequenceKey(c.sequence),
+            c.ballotHash,
+            c.transactionHash,
+            c.blockNumber.toString(),
+          );
+        setMetaValue(db, "followed-through-block", cursor.toString());
+      },
+    );
+  }
+
+  /** Syncs once (throws when the chain cannot be read), then keeps syncing in the background. */
+  async start(): Promise<void> {
+    await this.sync();
+    const loop = () => {
+      if (this.stopped) return;
+      this.timer = setTimeout(async () => {
+        await this.sync().catch((error) =>
+          this.options.logger.warn({ error: errorMessage(error) }, "chain follower: sync failed"),
+        );
+        loop();
+      }, this.options.pollMs ?? 1_000);
+    };
+    loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+  }
+
+  /** One refresh (single flight: concurrent callers share it). */
+  sync(): Promise<void> {
+    this.syncing ??= this.doSync().finally(() => (this.syncing = null));
+    return this.syncing;
+  }
+
+  /** Refreshes first when the last sync is older than `maxAgeMs`. */
+  async fresh(maxAgeMs: number): Promise<void> {
+    if (this.snapshot === null || Date.now() - this.snapshot.syncedAt > maxAgeMs) await this.sync();
+  }
+
+  private async doSync(): Promise<void> {
+    const { client, election } = this.options;
+    const read = <F extends "phase" | "opensAt" | "closesAt" | "paused">(
+      functionName: F,
+      blockNumber: bigint,
+    ) => client.readContract({ address: election, abi: electionAbi, functionName, blockNumber });
+    const head = await client.getBlock({ blockTag: "latest" });
+    const [phase, opensAt, closesAt, paused] = await Promise.all([
+      read("phase", head.number),
+      read("opensAt", head.number),
+      read("closesAt", head.number),
+      read("paused", head.number),
+    ]);
+    await this.followCasts(head.number);
+    const previous = this.snapshot;
+    const now = Date.now();
+    this.snapshot = {
+      phase,
+      opensAt: Number(opensAt),
+      closesAt: Number(closesAt),
+      paused,
+      blockNumber: head.number,
+      blockTimestamp: Number(head.timestamp),
+      observedAt: previous !== null && previous.blockNumber === head.number ? previous.observedAt : now,
+      syncedAt: now,
+    };
+  }
+
+  private async followCasts(head: bigint): Promise<void> {
+    const { client, election, db } = this.options;
+    const stored = metaValue(db, "followed-through-block");
+    let from = stored === null ? this.options.creationBlock : BigInt(stored) + 1n;
+    const page = this.options.pageSize ?? 5_000n;
+    while (from <= head) {
+      const to = from + page - 1n < head ? from + page - 1n : head;
+      const events = await client.getContractEvents({
+        address: election,
+        abi: electionAbi,
+        eventName: "BallotCast",
+        fromBlock: from,
+        toBlock: to,
+        strict: true,
+      });
+      this.applyCasts(
+        events.map((e) => ({
+          nullifier: e.args.nullifier,
+          sequence: e.args.sequence,
+          ballotHash: e.args.ballotHash,
+          transactionHash: e.transactionHash,
+          blockNumber: e.blockNumber,
+        })),
+        to,
+      );
+      from = to + 1n;
+    }
+  }
+
+  /** The chain's clock: the head's timestamp plus the time since that head was first seen. */
+  chainNow(): number {
+    const s = this.snapshot;
+    if (s === null) return Math.floor(Date.now() / 1000);
+    return s.blockTimestamp + Math.floor((Date.now() - s.observedAt) / 1000);
+  }
+
+  get rules(): { opensAt: number; closesAt: number; paused: boolean; phase: number } | null {
+    return this.snapshot;
+  }
+
+  /** Whether a ballot can be cast now, as far as the last sync knows. */
+  window(): WindowState {
+    const s = this.snapshot;
+    if (s === null)
+      return { open: false, code: "voting-not-open", message: "the relay has not read the chain yet" };
+    if (s.phase === Phase.KeyCeremony)
+      return { open: false, code: "voting-not-open", message: "the key ceremony has not finished" };
+    if (s.phase === Phase.ResultPublished)
+      return { open: false, code: "voting-closed", message: "voting is over: the result is published" };
+    if (s.paused) return { open: false, code: "election-paused", message: "the election is paused" };
+    const now = this.chainNow();
+    if (now < s.opensAt)
+      return {
+        open: false,
+        code: "voting-not-open",
+        message: `voting opens at ${new Date(s.opensAt * 1000).toISOString()}`,
+      };
+    if (now >= s.closesAt)
+      return {
+        open: false,
+        code: "voting-closed",
+        message: `voting closed at ${new Date(s.closesAt * 1000).toISOString()}`,
+      };
+    return { open: true };
+  }
+
+  /** True once the chain's clock has passed closesAt (nothing can be cast any more). */
+  isClosed(): boolean {
+    const s = this.snapshot;
+    return s !== null && (s.phase === Phase.ResultPublished || this.chainNow() >= s.closesAt);
+  }
+
+  /** The nullifier's latest sequence on chain as far as followed (0: none). */
+  latestSequence(nullifier: Hex): bigint {
+    const row = this.statements.latest.get(nullifier) as { sequence: string } | undefined;
+    return row === undefined ? 0n : sequenceOfKey(row.sequence);
+  }
+
+  /** Where the chain recorded exactly this ballot (nullifier, sequence, hash), or null. */
+  async findCast(nullifier: Hex, sequence: bigint, ballotHash: Hex): Promise<CastLocation | null> {
+    const row = this.statements.latest.get(nullifier) as
+      { sequence: string; ballot_hash: string; transaction_hash: string; block_number: string } | undefined;
+    if (row !== undefined && sequenceOfKey(row.sequence) === sequence && row.ballot_hash === ballotHash)
+      return { transactionHash: row.transaction_hash as Hex, blockNumber: BigInt(row.block_number) };
+    const { client, election } = this.options;
+    const head = await client.getBlockNumber();
+    const page = this.options.pageSize ?? 5_000n;
+    for (let from = this.options.creationBlock; from <= head; from += page) {
+      const to = from + page - 1n < head ? from + page - 1n : head;
+      const events = await client.getContractEvents({
+        address: election,
+        abi: electionAbi,
+        eventName: "BallotCast",
+        args: { nullifier },
+        fromBlock: from,
+        toBlock: to,
+        strict: true,
+      });
+      const match = events.find(
+        (e) => e.args.sequence === sequence && e.args.ballotHash.toLowerCase() === ballotHash.toLowerCase(),
+      );
+      if (match !== undefined)
+        return { transactionHash: match.transactionHash, blockNumber: match.blockNumber };
+    }
+    return null;
+  }
+}

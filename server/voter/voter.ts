@@ -1,0 +1,346 @@
+import type { Address, Hex } from "viem";
+import type { ChainPublicClient } from "../chain/deploy";
+import { electionErrorNames, roleId } from "../chain/deploy";
+import { electionAbi } from "../chain/generated/abis";
+import {
+  normalizeTrackingCode,
+  trackingCode as trackingCodeOf,
+  type BallotChoices,
+} from "../protocol/ballot";
+import { initCrypto } from "../protocol/primitives/sodium";
+import { loadElectionRules, type ElectionRules } from "../service/election-info";
+import {
+  checkReceipt,
+  finishCredential,
+  prepareBallot,
+  startCredentialRequest,
+  type RelayReceipt,
+} from "./booth";
+import {
+  fetchBallotStatus,
+  fetchVoterStyle,
+  requestBlindSignature,
+  ServiceError,
+  ServiceUnreachableError,
+  submitBallot,
+  type RelayBallotStatus,
+} from "./services-client";
+import { openWallet, writeWallet, type VoterWallet } from "./wallet-file";
+
+/**
+ * The voter client (Node): the steps of booth.ts with the chain read for the
+ * election's rules and keys, the registrar and relays over HTTP, and a local
+ * wallet file. `ballot-ledger vote` and `ballot-ledger track` are thin
+ * wrappers around castVote and trackBallot.
+ */
+export type VoterErrorKind = "usage" | "refused" | "verification";
+
+export class VoterError extends Error {
+  constructor(
+    readonly kind: VoterErrorKind,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "VoterError";
+  }
+}
+
+export interface VoteOptions {
+  client: ChainPublicClient;
+  election: Address;
+  /** Needed for the first ballot (to get the credential). */
+  registrarUrl?: string;
+  relayUrls: readonly string[];
+  voterId?: string;
+  code?: string;
+  /** The voter's ballot style; asked from the registrar when not given. */
+  style?: number;
+  choices: BallotChoices;
+  walletFile: string;
+  relayTimeoutMs?: number;
+  /** Rules already read (tests, repeated calls). */
+  rules?: ElectionRules;
+}
+
+export interface VoteResult {
+  trackingCode: string;
+  ballotHash: Hex;
+  sequence: bigint;
+  relayUrl: string;
+  relay: Address;
+  /** Whether the relay's account holds RELAY_ROLE on chain. */
+  relayAuthorized: boolean;
+  receipt: RelayReceipt;
+  credentialIssued: boolean;
+}
+
+function wrapService(error: unknown, what: string): never {
+  if (error instanceof ServiceUnreachableError)
+    throw new VoterError("refused", "service-unreachable", `${what}: ${error.message}`);
+  if (error instanceof ServiceError)
+    throw new VoterError(
+      error.status === 401 ? "usage" : "refused",
+      error.code,
+      `${what}: ${error.message} (${error.code})`,
+    );
+  throw error;
+}
+
+async function obtainCredential(
+  options: VoteOptions,
+  rules: ElectionRules,
+  wallet: VoterWallet,
+): Promise<void> {
+  const { registrarUrl, voterId, code } = options;
+  if (registrarUrl === undefined || voterId === undefined || code === undefined)
+    throw new VoterError(
+      "usage",
+      "credential-needed",
+      "no credential yet: give the registrar URL, the voter id and the one-time code",
+    );
+  let pending = wallet.pendingRequest;
+  if (pending === null) {
+    const style =
+      options.style ??
+      (await fetchVoterStyle(registrarUrl, voterId, code).catch((e) => wrapService(e, "registrar"))).style;
+    const modulus = rules.registrarKeys.get(style);
+    if (modulus === undefined)
+      throw new VoterError(
+        "refused",
+        "registrar-key-missing",
+        `the chain has no registrar key for ballot style ${style}`,
+      );
+    pending = await startCredentialRequest(rules.context, modulus, style, wallet.votingKey);
+    wallet.pendingRequest = pending;
+    writeWallet(options.walletFile, wallet); // before sending: a retry must send the same request
+  }
+  const issued = await requestBlindSignature(registrarUrl, {
+    voterId,
+    code,
+    style: pending.styleIndex,
+    blindedMessage: pending.blindedMessage,
+  }).catch((error) => {
+    if (error instanceof ServiceError && error.code === "wrong-style") {
+      wallet.pendingRequest = null; // blinded for the wrong key: start again with the right style
+      writeWallet(options.walletFile, wallet);
+    }
+    return wrapService(error, "registrar");
+  });
+  const modulus = rules.registrarKeys.get(pending.styleIndex)!;
+  try {
+    wallet.credential = await finishCredential(modulus, pending, issued.blindSignature);
+  } catch (error) {
+    throw new VoterError(
+      "verification",
+      "invalid-blind-signature",
+      `the registrar's signature does not verify under the chain's key: ${(error as Error).message}`,
+    );
+  }
+  wallet.pendingRequest = null;
+  wallet.issuance = {
+    requestHash: issued.requestHash,
+    transactionHash: issued.transactionHash,
+    blockNumber: issued.blockNumber,
+  };
+  writeWallet(options.walletFile, wallet);
+}
+
+export async function castVote(options: VoteOptions): Promise<VoteResult> {
+  await initCrypto();
+  const rules = options.rules ?? (await loadElectionRules(options.client, options.election));
+  const wallet = openWallet(options.walletFile, rules.context);
+  let credentialIssued = false;
+  if (wallet.credential === null) {
+    await obtainCredential(options, rules, wallet);
+    credentialIssued = true;
+  }
+  const credential = wallet.credential!;
+  const accepted = wallet.ballots.filter((b) => b.answer !== null);
+  if (!rules.revotesAllowed && accepted.length > 0)
+    throw new VoterError(
+      "refused",
+      "revote-not-allowed",
+      "this election allows no re-vote and this wallet has voted",
+    );
+  const sequence =
+    wallet.ballots.reduce((max, b) => (BigInt(b.sequence) > max ? BigInt(b.sequence) : max), 0n) + 1n;
+  let prepared;
+  try {
+    prepared = await prepareBallot(rules.context, wallet.votingKey, credential, options.choices, sequence);
+  } catch (error) {
+    throw new VoterError("usage", "invalid-choices", (error as Error).message);
+  }
+  const entry = {
+    sequence: sequence.toString(),
+    ballotHash: prepared.ballotHash,
+    trackingCode: prepared.trackingCode,
+    preparedAt: Math.floor(Date.now() / 1000),
+    relayUrl: null as string | null,
+    answer: null as RelayReceipt | null,
+  };
+  wallet.ballots.push(entry);
+  writeWallet(options.walletFile, wallet);
+
+  const { relayUrl, answer } = await submitBallot(options.relayUrls, prepared, {
+    timeoutMs: options.relayTimeoutMs,
+  }).catch((error) => wrapService(error, "relay"));
+  const check = await checkReceipt(rules.context, prepared, answer);
+  if (!check.ok)
+    throw new VoterError(
+      "verification",
+      "invalid-receipt",
+      `the relay's receipt is not valid: ${check.reason}`,
+    );
+  entry.relayUrl = relayUrl;
+  entry.answer = answer;
+  writeWallet(options.walletFile, wallet);
+  const relayAuthorized = await options.client.readContract({
+    address: options.election,
+    abi: electionAbi,
+    functionName: "hasRole",
+    args: [roleId("RELAY_ROLE"), check.relay],
+  });
+  return {
+    trackingCode: prepared.trackingCode,
+    ballotHash: prepared.ballotHash,
+    sequence,
+    relayUrl,
+    relay: check.relay,
+    relayAuthorized,
+    receipt: answer,
+    credentialIssued,
+  };
+}
+
+// ------------------------------------------------------------- tracking
+
+export interface ChainBallotState {
+  status: "recorded" | "rejected" | "not-found";
+  ballotHash: Hex | null;
+  nullifier: Hex | null;
+  sequence: string | null;
+  blockNumber: string | null;
+  transactionHash: Hex | null;
+  /** A later ballot of the same voter (re-vote) is on chain: this one will not count. */
+  superseded: boolean;
+  reason: string | null;
+}
+
+export interface TrackResult {
+  trackingCode: string;
+  relay: (RelayBallotStatus & { url: string }) | null;
+  relayErrors: { url: string; error: string }[];
+  chain: ChainBallotState;
+  /** The relay's account and the chain agree (or no relay was asked). */
+  consistent: boolean;
+}
+
+/** Looks a tracking code up at the relays and, independently, on chain (every BallotCast, paged). */
+export async function trackBallot(options: {
+  client: ChainPublicClient;
+  election: Address;
+  trackingCode: string;
+  relayUrls?: readonly string[];
+  rules?: ElectionRules;
+  pageSize?: bigint;
+}): Promise<TrackResult> {
+  const code = normalizeTrackingCode(options.trackingCode);
+  if (code === null)
+    throw new VoterError(
+      "usage",
+      "invalid-tracking-code",
+      "a tracking code is 16 Crockford base32 characters",
+    );
+  await initCrypto();
+  const rules = options.rules ?? (await loadElectionRules(options.client, options.election));
+
+  let relay: TrackResult["relay"] = null;
+  const relayErrors: TrackResult["relayErrors"] = [];
+  for (const url of options.relayUrls ?? []) {
+    try {
+      relay = { ...(await fetchBallotStatus(url, code)), url };
+      break;
+    } catch (error) {
+      relayErrors.push({ url, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  const chain = await findOnChain(options.client, options.election, rules, code, options.pageSize ?? 5_000n);
+  const consistent =
+    relay === null ||
+    (relay.status === "on-chain"
+      ? chain.status === "recorded" &&
+        chain.transactionHash?.toLowerCase() === relay.transactionHash?.toLowerCase()
+      : relay.status === "queued"
+        ? chain.status !== "rejected"
+        : chain.status !== "recorded" || chain.superseded);
+  return { trackingCode: code, relay, relayErrors, chain, consistent };
+}
+
+async function findOnChain(
+  client: ChainPublicClient,
+  election: Address,
+  rules: ElectionRules,
+  code: string,
+  pageSize: bigint,
+): Promise<ChainBallotState> {
+  const head = await client.getBlockNumber();
+  let found: ChainBallotState | null = null;
+  let latestOfNullifier = 0n;
+  for (let from = rules.creationBlock; from <= head; from += pageSize) {
+    const to = from + pageSize - 1n < head ? from + pageSize - 1n : head;
+    const logs = await client.getContractEvents({
+      address: election,
+      abi: electionAbi,
+      fromBlock: from,
+      toBlock: to,
+      strict: true,
+    });
+    for (const log of logs) {
+      if (log.eventName === "BallotCast") {
+        if (
+          (found === null || found.status === "rejected") &&
+          trackingCodeOf(rules.context, log.args.ballotHash) === code
+        )
+          found = {
+            status: "recorded",
+            ballotHash: log.args.ballotHash,
+            nullifier: log.args.nullifier,
+            sequence: log.args.sequence.toString(),
+            blockNumber: log.blockNumber.toString(),
+            transactionHash: log.transactionHash,
+            superseded: false,
+            reason: null,
+          };
+        if (found?.nullifier === log.args.nullifier && log.args.sequence > latestOfNullifier)
+          latestOfNullifier = log.args.sequence;
+      } else if (log.eventName === "BallotRejected" && found === null) {
+        if (trackingCodeOf(rules.context, log.args.ballotHash) === code)
+          found = {
+            status: "rejected",
+            ballotHash: log.args.ballotHash,
+            nullifier: log.args.nullifier,
+            sequence: null,
+            blockNumber: log.blockNumber.toString(),
+            transactionHash: log.transactionHash,
+            superseded: false,
+            reason: electionErrorNames.get(log.args.reason) ?? log.args.reason,
+          };
+      }
+    }
+  }
+  if (found === null)
+    return {
+      status: "not-found",
+      ballotHash: null,
+      nullifier: null,
+      sequence: null,
+      blockNumber: null,
+      transactionHash: null,
+      superseded: false,
+      reason: null,
+    };
+  if (found.status === "recorded") found.superseded = latestOfNullifier > BigInt(found.sequence!);
+  return found;
+}
