@@ -59,6 +59,15 @@ export const manifestSchema = z
       count: z.number().int().min(1).max(MAX_TRUSTEES),
       threshold: z.number().int().min(1),
     }),
+    /**
+     * Optional: the audited web booth's digest (booth-manifest.json's
+     * boothSha256, docs/booth.md), so observers can check that relays serve it.
+     * Absent, the canonical bytes are those of a manifest without the field.
+     */
+    boothSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, "boothSha256 must be 64 lowercase hex digits (SHA-256)")
+      .optional(),
   })
   .superRefine((m, ctx) => {
     const issue = (message: string, path: (string | number)[]) =>

@@ -1,0 +1,160 @@
+import { normalizeTrackingCode } from "../../protocol/ballot";
+import { initCrypto } from "../../protocol/primitives/sodium";
+import { fetchBallotStatus, ServiceError, type RelayBallotStatus } from "../../voter/services-client";
+import { byId, el, formatTime, setBusy, setError, setStatus, setUpLanguage } from "./dom";
+import { ElectionDataError, loadBoothElection, relayOrder, type BoothElection } from "./election";
+import { explain } from "./errors";
+import { t, type MessageKey } from "./i18n";
+
+/**
+ * The public tracking page (track.html): anyone enters a tracking code; the
+ * page asks this election's relays in turn (GET /v1/ballots/:code) and shows
+ * queued / on chain / counted / superseded / rejected. "Superseded" needs the
+ * relay's latestSequence (the voter's newest ballot on chain); "counted"
+ * means on chain, not superseded, and voting closed (the relay checked the
+ * ballot exactly as observers do, so it enters the tally).
+ */
+type RelayAnswer = RelayBallotStatus & { latestSequence?: string | null };
+
+export type TrackedState =
+  | { kind: "queued" }
+  | { kind: "rejected"; reason: string }
+  | { kind: "on-chain" | "counted"; block: string }
+  | { kind: "superseded"; block: string; latest: string };
+
+/** What a relay's answer means for the voter, given whether voting is closed. */
+export function trackedState(answer: RelayAnswer, votingClosed: boolean): TrackedState {
+  if (answer.status === "queued") return { kind: "queued" };
+  if (answer.status === "rejected") return { kind: "rejected", reason: answer.reason ?? "" };
+  const block = answer.blockNumber ?? "?";
+  const latest = answer.latestSequence;
+  if (typeof latest === "string" && BigInt(latest) > BigInt(answer.sequence))
+    return { kind: "superseded", block, latest };
+  return { kind: votingClosed ? "counted" : "on-chain", block };
+}
+
+function stateMessage(state: TrackedState): string {
+  const key = `track.status.${state.kind}` as MessageKey;
+  if (state.kind === "rejected") return t(key, { reason: state.reason });
+  if (state.kind === "queued") return t(key);
+  return t(key, { block: state.block, latest: state.kind === "superseded" ? state.latest : "" });
+}
+
+interface Found {
+  url: string;
+  answer: RelayAnswer;
+  votingClosed: boolean;
+}
+
+async function lookUp(election: BoothElection, code: string): Promise<Found | null> {
+  const urls = relayOrder([location.origin, ...election.relayUrls], location.origin);
+  let votingClosed = election.info.window.code === "voting-closed";
+  try {
+    const fresh = await fetch(new URL("/v1/election", location.origin));
+    if (fresh.ok)
+      votingClosed =
+        ((await fresh.json()) as { window?: { code?: string } }).window?.code === "voting-closed";
+  } catch {
+    // Keep what the page knew.
+  }
+  for (const url of urls) {
+    try {
+      const answer = (await fetchBallotStatus(url, code)) as RelayAnswer;
+      return { url, answer, votingClosed };
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === "invalid-tracking-code") throw error;
+      // unknown at this relay, or the relay is down: ask the next one
+    }
+  }
+  return null;
+}
+
+function renderFound(found: Found | null, code: string): void {
+  const box = byId("track-result");
+  box.hidden = false;
+  box.replaceChildren();
+  if (found === null) {
+    box.className = "result result-bad";
+    box.append(el("p", {}, t("track.unknown")), el("p", {}, t("track.unknownHint")));
+    return;
+  }
+  const { answer } = found;
+  const state = trackedState(answer, found.votingClosed);
+  const tone =
+    state.kind === "rejected" ? "result-bad" : state.kind === "superseded" ? "result-info" : "result-good";
+  box.className = `result ${tone}`;
+  box.dataset.status = state.kind;
+  const rows: [string, string][] = [
+    [t("track.code"), code],
+    [t("track.sequence"), answer.sequence],
+    [t("track.acceptedAt"), formatTime(answer.acceptedAt)],
+  ];
+  if (answer.transactionHash !== null) rows.push([t("track.transaction"), answer.transactionHash]);
+  box.append(
+    el("p", { class: "result-title" }, stateMessage(state)),
+    el(
+      "dl",
+      { class: "choices" },
+      ...rows.map(([name, value]) =>
+        el("div", { class: "choice" }, el("dt", {}, name), el("dd", { class: "mono" }, value)),
+      ),
+    ),
+    el("p", { class: "muted" }, t("track.relay", { url: found.url })),
+  );
+  if (answer.status === "on-chain" && answer.latestSequence === undefined)
+    box.append(el("p", { class: "muted" }, t("track.noSupersedeInfo")));
+}
+
+export async function startTrackPage(): Promise<void> {
+  let election: BoothElection | null = null;
+  let last: { found: Found | null; code: string } | null = null;
+  setUpLanguage(() => {
+    if (last !== null) renderFound(last.found, last.code);
+  });
+  setStatus(t("status.loading"));
+  try {
+    await initCrypto();
+    election = await loadBoothElection();
+  } catch (error) {
+    setStatus("");
+    if (error instanceof ElectionDataError)
+      setError(t("error.electionData", { reason: error.message }), "election-data");
+    else setError(explain(error, "relay").message);
+    return;
+  }
+  setStatus("");
+  byId("tracker").hidden = false;
+  const input = byId<HTMLInputElement>("input-tracking-code");
+  const form = byId<HTMLFormElement>("form-track");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void (async () => {
+      setError("");
+      byId("track-result").hidden = true;
+      const code = normalizeTrackingCode(input.value);
+      if (code === null) {
+        setError(t("track.invalid"), "invalid-tracking-code");
+        return;
+      }
+      input.value = code;
+      setBusy(true);
+      setStatus(t("status.working"));
+      try {
+        last = { found: await lookUp(election!, code), code };
+        renderFound(last.found, code);
+        byId("track-result").focus();
+      } catch (error) {
+        const shown = explain(error, "relay");
+        setError(shown.message, shown.code);
+      } finally {
+        setBusy(false);
+        setStatus("");
+      }
+    })();
+  });
+  const fromLink = new URLSearchParams(location.search).get("code");
+  if (fromLink !== null) {
+    input.value = fromLink;
+    form.requestSubmit();
+  }
+}
