@@ -1,12 +1,25 @@
 import { Command, CommanderError } from "commander";
+import { auditCommand } from "./audit";
+import { boothCommand } from "./booth";
+import { commissionCommand } from "./commission";
 import { CliError } from "./errors";
+import { observeCommand } from "./observe";
+import { trusteeCommand } from "./trustee";
+import { voterServiceCommands } from "./vote";
 
 /**
  * The `ballot-ledger` command line: one subcommand per actor. Each actor's
  * module exports a function that builds its commander subcommand; this file
  * only mounts them and turns errors into a message and a non-zero exit.
  */
-const actorCommands: Array<() => Promise<Command>> = [];
+const actorCommands: Array<() => Promise<Command>> = [
+  commissionCommand,
+  trusteeCommand,
+  observeCommand,
+  auditCommand,
+  boothCommand,
+  ...voterServiceCommands,
+];
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command("ballot-ledger")
