@@ -1,7 +1,8 @@
 import type { Address, Hex } from "viem";
 import type { ChainPublicClient } from "../chain/deploy";
 import { contextOfRecord, manifestOfRecord, readElectionRecord } from "../chain/election-reader";
-import { electionAbi, electionFactoryAbi } from "../chain/generated/abis";
+import { findElectionCreated } from "../chain/election-reader";
+import { electionAbi } from "../chain/generated/abis";
 import type { ElectionContext } from "../protocol/context";
 import { hexToBytes } from "../protocol/primitives/bytes";
 
@@ -19,16 +20,12 @@ export interface ElectionOrigin {
 
 export async function electionOrigin(client: ChainPublicClient, election: Address): Promise<ElectionOrigin> {
   const factory = await client.readContract({ address: election, abi: electionAbi, functionName: "factory" });
-  const [created] = await client.getContractEvents({
-    address: factory,
-    abi: electionFactoryAbi,
-    eventName: "ElectionCreated",
-    args: { election },
-    fromBlock: 0n,
-    strict: true,
-  });
-  if (created === undefined)
-    throw new Error(`no ElectionCreated event for ${election} at factory ${factory}`);
+  const created = await findElectionCreated(
+    client,
+    factory,
+    election,
+    await client.getBlockNumber({ cacheTime: 0 }),
+  );
   return { factory, creationBlock: created.blockNumber, manifest: created.args.manifest };
 }
 

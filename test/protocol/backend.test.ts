@@ -60,6 +60,16 @@ function outcome(fn: () => Uint8Array | boolean): string {
   }
 }
 
+describe("protocol: crypto backend selection", () => {
+  it("runs the backend BALLOT_LEDGER_CRYPTO_BACKEND asks for, else native when built, else wasm", async () => {
+    await initCrypto();
+    const wanted = process.env[BACKEND_ENV];
+    const expected =
+      wanted === "wasm" ? "wasm" : wanted === "native" || existsSync(ADDON_FILE) ? "native" : "wasm";
+    expect(cryptoBackend()).to.equal(expected);
+  });
+});
+
 describe("protocol: native ristretto255 backend vs libsodium wasm", function () {
   this.timeout(60_000);
   let native: GroupBackend;
@@ -89,11 +99,6 @@ describe("protocol: native ristretto255 backend vs libsodium wasm", function () 
     scalarFromBigint((1n << 252n) - 1n),
     ...Array.from({ length: n }, () => randomScalar()),
   ];
-
-  it("chooses the backend BALLOT_LEDGER_CRYPTO_BACKEND asks for, else native", () => {
-    const wanted = process.env[BACKEND_ENV];
-    expect(cryptoBackend()).to.equal(wanted === "wasm" ? "wasm" : "native");
-  });
 
   it("base multiplication agrees on canonical scalars and on any 32 bytes", () => {
     for (const s of scalars(200))
