@@ -45,15 +45,19 @@ const config: HardhatUserConfig = {
     version: SOLC_VERSION,
     settings: {
       optimizer: { enabled: true, runs: 1000 },
-      evmVersion: "cancun",
+      // "paris": no PUSH0, MCOPY or transient storage, so the same bytecode runs on every chain the
+      // project targets: Hardhat, anvil, go-ethereum's Clique network (which refuses Shanghai and later
+      // forks, docs/network.md) and Besu's QBFT network (docs/besu), all at London rules.
+      evmVersion: "paris",
     },
   },
   networks: {
     hardhat: {
       chainId: 31337,
-      // Match the compile target and the Besu genesis (docs/besu): Prague/Osaka add the EIP-7623
-      // calldata floor (40 gas a non-zero byte), which would dominate the cost of a ballot.
-      hardfork: "cancun",
+      // The rules of the local Clique network and of the Besu genesis (server/network/genesis.ts):
+      // London, so a gas figure measured here is the one those chains charge. (Prague/Osaka would add
+      // the EIP-7623 calldata floor, 40 gas a non-zero byte, which would dominate a ballot's cost.)
+      hardfork: "london",
       // Ballot batches are large: allow blocks big enough for a batch of 200.
       blockGasLimit: 60_000_000,
       allowBlocksWithSameTimestamp: true,

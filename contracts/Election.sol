@@ -3,10 +3,10 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {ElectionParams, Phase, RevotePolicy, SignedBallot} from "./ElectionTypes.sol";
+import {TypedDataDomain} from "./TypedDataDomain.sol";
 
 /// @title Election
 /// @notice The public ledger of one election: rules, key ceremony, issuance journal, encrypted
@@ -14,7 +14,7 @@ import {ElectionParams, Phase, RevotePolicy, SignedBallot} from "./ElectionTypes
 /// @dev The contract stores hashes and counters and emits the data in events or keeps it in
 /// calldata; it cannot check the cryptography (proofs, credentials), which every observer does.
 /// See docs/contracts.md for the phase machine and the batch semantics of castBallots.
-contract Election is AccessControl, Pausable, EIP712 {
+contract Election is AccessControl, Pausable, TypedDataDomain {
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     bytes32 public constant RELAY_ROLE = keccak256("RELAY_ROLE");
     bytes32 public constant OBSERVER_ROLE = keccak256("OBSERVER_ROLE");
@@ -179,7 +179,7 @@ contract Election is AccessControl, Pausable, EIP712 {
 
     /// @notice Creates the election in the KeyCeremony phase with trustee round 0.
     /// @param params Rules of the election; see ElectionParams.
-    constructor(ElectionParams memory params) EIP712("ballot-ledger", "1") {
+    constructor(ElectionParams memory params) TypedDataDomain("ballot-ledger", "1") {
         if (params.manifestHash == bytes32(0)) revert InvalidManifestHash();
         if (params.commission == address(0)) revert InvalidCommission();
         if (params.opensAt >= params.closesAt || params.closesAt <= block.timestamp) {

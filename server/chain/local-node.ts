@@ -86,7 +86,7 @@ export async function startLocalNode(
             "--gas-limit",
             "60000000",
             "--hardfork",
-            "cancun",
+            "london",
             "--silent",
           ],
           { stdio: ["ignore", "pipe", "pipe"] },
