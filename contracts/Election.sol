@@ -310,6 +310,7 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
         if (style >= ballotStyleCount) revert UnknownBallotStyle(style);
         if (registrarKeyHash[style] == bytes32(0)) revert RegistrarKeyMissing(style);
         if (isIssued[voterIdHash]) revert AlreadyIssued(voterIdHash);
+        if (hasPaperBallot[voterIdHash]) revert PaperBallotAlreadyIssued(voterIdHash);
         isIssued[voterIdHash] = true;
         issuedCount[style] += 1;
         issuedTotal += 1;
@@ -475,6 +476,119 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
         if (hasAttested[msg.sender]) revert AlreadyAttested(msg.sender);
         hasAttested[msg.sender] = true;
         emit AttestationPosted(msg.sender, attestedResultHash, tallyHash, resultMatches);
+    }
+
+    // ----------------------------------------------------------------- one person, one channel
+    // The online roll, paper ballots issued to online-roll voters and cancellations of the online
+    // channel (docs/protocol.md section 10). Everything of it is in this block except the one check
+    // in recordIssuance that refuses a credential after a paper ballot.
+
+    bytes32 public constant PRECINCT_ROLE = keccak256("PRECINCT_ROLE");
+    /// @notice EIP-712 type of a cancellation signed by the voter's voting key (docs/protocol.md 10.4).
+    bytes32 public constant CANCELLATION_TYPEHASH = keccak256(
+        "Cancellation(bytes32 voterIdHash,uint32 style,bytes credential)"
+    );
+    uint256 public constant MAX_ROLL_CHUNK = 500;
+
+    mapping(uint32 style => uint256 size) public onlineRollSize;
+    mapping(bytes32 voterIdHash => bool) public hasPaperBallot;
+    mapping(uint32 style => uint256 count) public paperBallotCount;
+    mapping(uint32 style => uint256 count) public cancellationCount;
+
+    event OnlineRollPublished(uint32 indexed style, bytes32[] voterIdHashes);
+    event PaperBallotIssued(bytes32 indexed voterIdHash, uint32 indexed style, address precinct);
+    event OnlineBallotCancelled(
+        bytes32 indexed voterIdHash,
+        bytes32 indexed nullifier,
+        uint32 style,
+        bytes credential,
+        bytes signature
+    );
+
+    error InvalidRollChunk(uint256 size, uint256 max);
+    error OnlineRollLocked(uint64 opensAt);
+    error CredentialAlreadyIssued(bytes32 voterIdHash);
+    error PaperBallotAlreadyIssued(bytes32 voterIdHash);
+    error NoCredentialToCancel(bytes32 voterIdHash);
+    error InvalidCancellationSignature();
+    error AlreadyCancelled(bytes32 nullifier);
+
+    /// @notice Publishes keys of the online roll of one ballot style (district), before voting opens.
+    /// @param style Ballot style id.
+    /// @param voterIdHashes 1..MAX_ROLL_CHUNK journal keys (docs/protocol.md 10.1), none zero.
+    function publishOnlineRoll(
+        uint32 style,
+        bytes32[] calldata voterIdHashes
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (block.timestamp >= opensAt) revert OnlineRollLocked(opensAt);
+        if (style >= ballotStyleCount) revert UnknownBallotStyle(style);
+        uint256 size = voterIdHashes.length;
+        if (size == 0 || size > MAX_ROLL_CHUNK) revert InvalidRollChunk(size, MAX_ROLL_CHUNK);
+        for (uint256 i = 0; i < size; ++i) {
+            if (voterIdHashes[i] == bytes32(0)) revert InvalidVoterIdHash();
+        }
+        onlineRollSize[style] += size;
+        emit OnlineRollPublished(style, voterIdHashes);
+    }
+
+    /// @notice Records a paper ballot handed to an online-roll voter who holds no credential; no
+    /// credential can be issued to the voter afterwards.
+    /// @param voterIdHash The voter's journal key.
+    /// @param style The voter's ballot style.
+    function recordPaperBallot(
+        bytes32 voterIdHash,
+        uint32 style
+    ) external onlyRole(PRECINCT_ROLE) whenNotPaused {
+        _requirePaperAllowed(voterIdHash, style);
+        if (isIssued[voterIdHash]) revert CredentialAlreadyIssued(voterIdHash);
+        _recordPaperBallot(voterIdHash, style);
+    }
+
+    /// @notice Cancels the online channel of a credential holder (their nullifier takes the highest
+    /// sequence, so nothing more is recorded under it and nothing under it counts) and records the
+    /// paper ballot handed to them. Only while the online channel is open (Ready or Voting).
+    /// @param voterIdHash The voter's journal key.
+    /// @param style The voter's ballot style.
+    /// @param credential The credential fields LP(prefix) || LP(signature) (docs/protocol.md 5.1).
+    /// @param signature The voting key's EIP-712 signature of Cancellation(voterIdHash, style, credential).
+    function recordPaperBallotAfterCancellation(
+        bytes32 voterIdHash,
+        uint32 style,
+        bytes calldata credential,
+        bytes calldata signature
+    ) external onlyRole(PRECINCT_ROLE) whenNotPaused {
+        _requirePaperAllowed(voterIdHash, style);
+        Phase current = phase();
+        if (current != Phase.Ready && current != Phase.Voting) revert WrongPhase(current);
+        if (!isIssued[voterIdHash]) revert NoCredentialToCancel(voterIdHash);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(CANCELLATION_TYPEHASH, voterIdHash, style, keccak256(credential)))
+        );
+        (address voter, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (error != ECDSA.RecoverError.NoError) revert InvalidCancellationSignature();
+        bytes32 nullifier = Hashes.efficientKeccak256(
+            bytes32(uint256(uint160(address(this)))),
+            bytes32(uint256(uint160(voter)))
+        );
+        if (latestSequence[nullifier] == type(uint64).max) revert AlreadyCancelled(nullifier);
+        latestSequence[nullifier] = type(uint64).max;
+        cancellationCount[style] += 1;
+        emit OnlineBallotCancelled(voterIdHash, nullifier, style, credential, signature);
+        _recordPaperBallot(voterIdHash, style);
+    }
+
+    function _requirePaperAllowed(bytes32 voterIdHash, uint32 style) private view {
+        Phase current = phase();
+        if (current == Phase.KeyCeremony || current == Phase.ResultPublished) revert WrongPhase(current);
+        if (voterIdHash == bytes32(0)) revert InvalidVoterIdHash();
+        if (style >= ballotStyleCount) revert UnknownBallotStyle(style);
+        if (hasPaperBallot[voterIdHash]) revert PaperBallotAlreadyIssued(voterIdHash);
+    }
+
+    function _recordPaperBallot(bytes32 voterIdHash, uint32 style) private {
+        hasPaperBallot[voterIdHash] = true;
+        paperBallotCount[style] += 1;
+        emit PaperBallotIssued(voterIdHash, style, msg.sender);
     }
 
     // ----------------------------------------------------------------- internals
