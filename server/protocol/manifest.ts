@@ -68,6 +68,12 @@ export const manifestSchema = z
       .string()
       .regex(/^[0-9a-f]{64}$/, "boothSha256 must be 64 lowercase hex digits (SHA-256)")
       .optional(),
+    /**
+     * Optional: "at-precinct" lets a credential holder cancel the online
+     * channel at a precinct and vote on paper (docs/protocol.md 10.4). Absent,
+     * no cancellation is allowed.
+     */
+    paperCancellation: z.literal("at-precinct").optional(),
   })
   .superRefine((m, ctx) => {
     const issue = (message: string, path: (string | number)[]) =>
