@@ -1,0 +1,69 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Address } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { publicClientFor, walletClientFor } from "../../server/chain/clients";
+import { createElection, deployFactory, roleId } from "../../server/chain/deploy";
+import { sendElectionTx } from "../../server/chain/election-reader";
+import { electionParamsOf } from "../../server/commission/election-params";
+import { manifestBytes, parseManifest, type Manifest } from "../../server/protocol/manifest";
+import type { Chain } from "./chain";
+import { step } from "./progress";
+
+/**
+ * Stage 1, the commission: deploys the election factory, creates the election
+ * from scripts/sample-manifest.json (two districts, party list + district
+ * seat, re-voting) and appoints the registrar, the relays and the observers.
+ * The window opens an hour from now and lasts three days on the embedded
+ * chain (whose clock the simulation moves), ten minutes of real time on an
+ * external chain.
+ */
+export interface CreatedElection {
+  factory: Address;
+  election: Address;
+  manifest: Manifest;
+}
+
+function sampleManifest(opensAt: number, closesAt: number): Manifest {
+  const file = path.join(__dirname, "..", "sample-manifest.json");
+  const raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  raw.votingWindow = { opensAt, closesAt };
+  const parsed = parseManifest(raw);
+  if (!parsed.ok) throw new Error(`scripts/sample-manifest.json: ${parsed.reason}`);
+  return parsed.manifest;
+}
+
+export async function createSampleElection(chain: Chain): Promise<CreatedElection> {
+  const { endpoint, accounts } = chain;
+  const client = publicClientFor(endpoint);
+  const commission = walletClientFor(endpoint, accounts.commission);
+  step("deploying the election factory");
+  const factory = await deployFactory(commission, client);
+  const now = Number((await client.getBlock({ blockTag: "latest" })).timestamp);
+  const embedded = chain.moveClockTo !== null;
+  const opensAt = now + (embedded ? 3600 : 120);
+  const manifest = sampleManifest(opensAt, opensAt + (embedded ? 3 * 86_400 : 600));
+  const trusteeAddresses = accounts.trustees.map((k) => privateKeyToAccount(k).address);
+  const params = electionParamsOf(manifest, trusteeAddresses, commission.account.address, now);
+  if (!params.ok) throw new Error(`scripts/sample-manifest.json: ${params.reason}`);
+  step(
+    `creating election "${manifest.electionId}" (${manifest.ballotStyles.length} ballot styles, 3-day window)`,
+  );
+  const { election } = await createElection(
+    commission,
+    client,
+    factory,
+    params.params,
+    manifestBytes(manifest),
+  );
+  for (const [role, key] of [
+    ["REGISTRAR_ROLE", accounts.registrar],
+    ...accounts.relays.map((k) => ["RELAY_ROLE", k] as const),
+    ...accounts.observers.map((k) => ["OBSERVER_ROLE", k] as const),
+  ] as const)
+    await sendElectionTx(commission, client, election, "grantRole", [
+      roleId(role),
+      privateKeyToAccount(key).address,
+    ]);
+  return { factory, election, manifest };
+}

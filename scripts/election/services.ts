@@ -1,0 +1,129 @@
+import path from "node:path";
+import type { Logger } from "pino";
+import { publicClientFor, walletClientFor } from "../../server/chain/clients";
+import { Observer } from "../../server/observer/observer";
+import { generateRegistrarKey, type RegistrarKeyPair } from "../../server/protocol/credential-issuer";
+import { startRegistrar, type RunningRegistrar } from "../../server/registrar/app";
+import { publishRegistrarKeys } from "../../server/registrar/keys";
+import { hashRoll, type RollEntry, RollIdentityProvider } from "../../server/registrar/roll";
+import { startRelay, type RunningRelay } from "../../server/relay/app";
+import type { Chain } from "./chain";
+import type { CreatedElection } from "./create-election";
+import { progressBar, step } from "./progress";
+import type { SimulatedVoter } from "./simulation";
+
+/**
+ * Stage 3, the services: the registrar's keys (RSA-2048, one per ballot style)
+ * published on chain, the voter roll (one-time codes hashed with scrypt), the
+ * registrar, two relays and two observer nodes, all on loopback with their
+ * logs in one file.
+ */
+export interface Services {
+  registrar: RunningRegistrar;
+  relays: RunningRelay[];
+  observers: Observer[];
+  /** Stops the relays (at the close of voting); `close` then leaves them alone. */
+  closeRelays(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The simulation's roll uses a lighter scrypt cost (N = 2^12) than the default, to keep 100k voters practical. */
+const SIMULATION_ROLL_LOG_N = 12;
+
+async function hashVoterRoll(voters: readonly SimulatedVoter[]): Promise<RollEntry[]> {
+  const bar = progressBar("voter roll", voters.length);
+  const roll: RollEntry[] = [];
+  const chunk = 500;
+  for (let start = 0; start < voters.length; start += chunk) {
+    const rows = voters
+      .slice(start, start + chunk)
+      .map(({ voterId, style, code }) => ({ voterId, style, code }));
+    roll.push(...(await hashRoll(rows, SIMULATION_ROLL_LOG_N)));
+    bar.tick(rows.length);
+  }
+  bar.stop();
+  return roll;
+}
+
+export async function startServices(
+  chain: Chain,
+  { election, manifest }: CreatedElection,
+  voters: readonly SimulatedVoter[],
+  outDir: string,
+  logger: Logger,
+): Promise<Services> {
+  const { endpoint, accounts } = chain;
+  const client = publicClientFor(endpoint);
+  step(`registrar keys (RSA-2048, one per ballot style) and the voter roll of ${voters.length} voters`);
+  const registrarKeys = new Map<number, RegistrarKeyPair>(
+    manifest.ballotStyles.map((_, s) => [s, generateRegistrarKey(2048)]),
+  );
+  await publishRegistrarKeys(walletClientFor(endpoint, accounts.registrar), client, election, registrarKeys);
+  const roll = await hashVoterRoll(voters);
+
+  const running: { close(): Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const service of running.splice(0).reverse()) await service.close().catch(() => undefined);
+  };
+  try {
+    const registrar = await startRegistrar({
+      endpoint,
+      election,
+      accountKey: accounts.registrar,
+      identity: new RollIdentityProvider(roll),
+      keys: registrarKeys,
+      salt: crypto.getRandomValues(new Uint8Array(32)),
+      journalFile: path.join(outDir, "services", "registrar.sqlite"),
+      rateLimit: { windowMs: 60_000, limit: 10_000_000 },
+      logger: logger.child({ service: "registrar" }),
+    });
+    running.push(registrar);
+    const relays: RunningRelay[] = [];
+    for (const [i, accountKey] of accounts.relays.entries()) {
+      const relay = await startRelay({
+        endpoint,
+        election,
+        accountKey,
+        queueFile: path.join(outDir, "services", `relay-${i + 1}.sqlite`),
+        verifierThreads: 1,
+        pollMs: 200,
+        rateLimit: { windowMs: 60_000, limit: 10_000_000 },
+        logger: logger.child({ service: `relay-${i + 1}` }),
+      });
+      relays.push(relay);
+      running.push(relay);
+    }
+    const observers: Observer[] = [];
+    for (const [i, observerKey] of accounts.observers.entries()) {
+      const observer = await Observer.open({
+        endpoint,
+        election,
+        dataDir: path.join(outDir, "observers", `observer-${i + 1}`),
+        observerKey,
+        confirmations: chain.confirmations,
+        threads: 1,
+        logger: logger.child({ service: `observer-${i + 1}` }),
+      });
+      observers.push(observer);
+      running.push(observer);
+    }
+    step(
+      `registrar ${registrar.url}, relays ${relays.map((r) => r.url).join(", ")}, ${observers.length} observers`,
+    );
+    return {
+      registrar,
+      relays,
+      observers,
+      closeRelays: async () => {
+        for (const relay of relays) {
+          running.splice(running.indexOf(relay), 1);
+          await relay.close();
+        }
+      },
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
