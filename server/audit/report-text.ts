@@ -1,15 +1,17 @@
-import type { CheckName, VerificationReport } from "./verification";
+import type { CheckName } from "../verification/findings";
+import type { VerificationReport } from "../verification/report";
 
 /** The human-readable form of a verification report, printed by `audit verify` and `observe --once`. */
 const CHECK_LABELS: Record<CheckName, string> = {
   manifest: "manifest hash",
   ceremony: "key ceremony",
   registrarKeys: "registrar keys",
-  runningHash: "running hash",
+  ledger: "ledger",
   ballots: "ballots",
   issuance: "issuance journal",
   decryptionShares: "decryption shares",
   result: "result",
+  attestations: "attestations",
 };
 
 const counts = (values: Record<string, number>): string =>
@@ -54,11 +56,15 @@ export function formatReport(report: VerificationReport): string {
     lines.push(`findings: ${faults.length} faults, ${warnings.length} warnings`);
     for (const f of [...faults, ...warnings])
       lines.push(
-        `  ${f.severity === "fault" ? "FAULT  " : "warning"} ${f.kind}/${f.code}  ${f.subject}: ${f.reason}`,
+        `  ${f.severity === "fault" ? "FAULT  " : "warning"} ${f.check} ${f.code}  ${f.subject}: ${f.reason}`,
       );
   }
   lines.push(
-    report.holds ? "verdict: everything holds" : `verdict: VERIFICATION FAILED (${faults.length} faults)`,
+    report.verdict === "holds"
+      ? "verdict: everything holds"
+      : report.verdict === "holds-with-warnings"
+        ? `verdict: no fault, but ${warnings.length} warnings: not everything holds`
+        : `verdict: VERIFICATION FAILED (${faults.length} faults)`,
   );
   return lines.join("\n");
 }

@@ -1,9 +1,11 @@
 import { normalizeTrackingCode, trackingCode } from "../protocol/ballot";
 import type { ElectionRecord } from "../protocol/record";
-import { directChecker, inspectBallots } from "./inspection";
-import { ledgerBallotOf, headerOf } from "./verify-record";
-import { electionRulesOf, verdictsOf, type LedgerVerdict } from "./verification";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
+import { verdictsOf } from "../verification/ballots";
+import { directChecker, inspectBallots } from "../verification/inspection";
+import { ledgerBallotOf } from "../verification/record";
+import type { LedgerVerdict } from "../verification/report";
+import { electionRulesOf, headerOf } from "../verification/rules";
 
 /**
  * `audit track CODE`: finds the recorded ballots with a tracking code and says

@@ -9,10 +9,9 @@ import {
   type Log,
 } from "viem";
 import type { SignedBallot } from "../protocol/ballot-check";
-import { ceremonyBaseHash, electionContext, type ElectionContext } from "../protocol/context";
-import { manifestHash, parseManifestBytes, type Manifest } from "../protocol/manifest";
-import { bytesEqual, hexToBytes } from "../protocol/primitives/bytes";
-import { decodePoint, type Point } from "../protocol/primitives/group";
+import { ceremonyBaseHash, type ElectionContext } from "../protocol/context";
+import type { Manifest } from "../protocol/manifest";
+import { hexToBytes } from "../protocol/primitives/bytes";
 import {
   RECORD_VERSION,
   type ElectionRecord,
@@ -21,6 +20,7 @@ import {
 } from "../protocol/record";
 import type { AccountWalletClient } from "./clients";
 import { electionErrorNames, type ChainPublicClient } from "./deploy";
+import { deriveRules, headerOf } from "../verification/rules";
 import { electionAbi, electionFactoryAbi } from "./generated/abis";
 
 /**
@@ -375,17 +375,6 @@ export async function foldLogs(
 
 // ------------------------------------------------------------- derived views
 
-export type ManifestOfRecord = { ok: true; manifest: Manifest } | { ok: false; reason: string };
-
-/** The manifest posted at creation, checked against the hash the contract holds. */
-export function manifestOfRecord(record: ElectionRecord): ManifestOfRecord {
-  const parsed = parseManifestBytes(hexToBytes(record.manifest));
-  if (!parsed.ok) return { ok: false, reason: `manifest does not parse: ${parsed.reason}` };
-  if (!bytesEqual(manifestHash(parsed.manifest), hexToBytes(record.manifestHash)))
-    return { ok: false, reason: "manifest hash does not match the contract's manifestHash" };
-  return parsed;
-}
-
 /** The ceremony round that produced the joint key, or the latest round. */
 export function currentRound(record: ElectionRecord): RecordCeremonyRound {
   return (
@@ -394,43 +383,39 @@ export function currentRound(record: ElectionRecord): RecordCeremonyRound {
   );
 }
 
-/** The election context (base hash Q) once the joint key is published; null before, or when keys do not decode. */
-export function contextOfRecord(record: ElectionRecord, manifest: Manifest): ElectionContext | null {
-  const round = currentRound(record);
-  if (round.jointKey === null) return null;
-  const jointKey = decodePoint(hexToBytes(round.jointKey));
-  if (jointKey === null) return null;
-  const commitments: Point[][] = [];
-  for (let index = 1; index <= record.trusteeCount; index++) {
-    const keys = round.keys.find((k) => k.trusteeIndex === index);
-    if (keys === undefined) return null;
-    const bytes = hexToBytes(keys.commitments);
-    const row: Point[] = [];
-    for (let k = 0; k < bytes.length / 32; k++) {
-      const point = decodePoint(bytes.subarray(32 * k, 32 * k + 32));
-      if (point === null) return null;
-      row.push(point);
-    }
-    commitments.push(row);
-  }
-  return electionContext(
-    { chainId: BigInt(record.chainId), election: record.election },
-    manifest,
-    jointKey,
-    commitments,
-  );
-}
-
-export const registrarKeysOfRecord = (record: ElectionRecord): Map<number, Uint8Array> =>
-  new Map(record.registrarKeys.map((k) => [k.style, hexToBytes(k.modulus)]));
-
 export interface LoadedElection {
   record: ElectionRecord;
   manifest: Manifest;
   /** Q0 of the current ceremony round. */
   ceremonyBase: Uint8Array;
+  /** The context of the round that published the joint key (ElectionRules, server/verification/rules.ts). */
   context: ElectionContext | null;
+  /** The valid registrar key per style (V3). */
   registrarKeys: Map<number, Uint8Array>;
+}
+
+/**
+ * What every tool derives from a record, by the one derivation of the
+ * verification (server/verification/rules.ts); throws when the manifest
+ * does not parse or does not match the contract's hash (V1.1 to V1.3).
+ */
+export function loadedElectionOf(record: ElectionRecord): LoadedElection {
+  const derived = deriveRules(headerOf(record));
+  const manifestFault = derived.findings.faults.find((f) => ["V1.1", "V1.2", "V1.3"].includes(f.check));
+  if (derived.manifest === null || manifestFault !== undefined)
+    throw new Error(`election ${record.election}: ${manifestFault?.reason ?? "the manifest does not parse"}`);
+  const round = record.ceremonyRounds.reduce((a, b) => (b.round > a.round ? b : a));
+  return {
+    record,
+    manifest: derived.manifest,
+    ceremonyBase: ceremonyBaseHash(
+      { chainId: BigInt(record.chainId), election: record.election },
+      derived.manifest,
+      round.round,
+    ),
+    context: derived.rules?.context ?? null,
+    registrarKeys: derived.registrarKeys,
+  };
 }
 
 /** The record plus what every tool derives from it; throws when the manifest does not match the contract. */
@@ -439,21 +424,7 @@ export async function loadElection(
   election: Address,
   options: ReadOptions = {},
 ): Promise<LoadedElection> {
-  const record = await readElectionRecord(client, election, options);
-  const manifest = manifestOfRecord(record);
-  if (!manifest.ok) throw new Error(`election ${election}: ${manifest.reason}`);
-  const round = record.ceremonyRounds.reduce((a, b) => (b.round > a.round ? b : a));
-  return {
-    record,
-    manifest: manifest.manifest,
-    ceremonyBase: ceremonyBaseHash(
-      { chainId: BigInt(record.chainId), election },
-      manifest.manifest,
-      round.round,
-    ),
-    context: contextOfRecord(record, manifest.manifest),
-    registrarKeys: registrarKeysOfRecord(record),
-  };
+  return loadedElectionOf(await readElectionRecord(client, election, options));
 }
 
 // ------------------------------------------------------------- transactions
@@ -483,15 +454,16 @@ export async function sendElectionTx<F extends WriteName>(
   functionName: F,
   args: ContractFunctionArgs<typeof electionAbi, "nonpayable", F>,
 ) {
+  const call = {
+    account: wallet.account,
+    address: election,
+    abi: electionAbi as Abi,
+    functionName,
+    args: args as readonly unknown[],
+  };
   let request;
   try {
-    ({ request } = await client.simulateContract({
-      account: wallet.account,
-      address: election,
-      abi: electionAbi as Abi,
-      functionName,
-      args: args as readonly unknown[],
-    }));
+    ({ request } = await client.simulateContract(call));
   } catch (error) {
     const errorName = revertName(error);
     throw new ElectionCallError(
@@ -500,12 +472,39 @@ export async function sendElectionTx<F extends WriteName>(
       `${functionName} refused by the contract: ${errorName}${revertArgs(error)}`,
     );
   }
-  const hash = await wallet.writeContract(request);
+  let hash: Hex;
+  try {
+    // With the whole ABI: a revert met while sending (the state changed since the simulation, e.g.
+    // a concurrent run posted first) is decoded to the custom error's name, not a bare selector.
+    hash = await wallet.writeContract({ ...request, abi: electionAbi as Abi });
+  } catch (error) {
+    const errorName = customErrorName(error);
+    if (errorName === undefined) throw error;
+    throw new ElectionCallError(
+      functionName,
+      errorName,
+      `${functionName} refused by the contract: ${errorName}${revertArgs(error)}`,
+    );
+  }
   const receipt = await client.waitForTransactionReceipt({ hash });
-  if (receipt.status !== "success")
-    throw new ElectionCallError(functionName, "Reverted", `${functionName} reverted in ${hash}`);
+  if (receipt.status !== "success") {
+    // Mined but reverted (two senders raced): the same call now names the reason.
+    const errorName = await client.simulateContract(call).then(() => undefined, customErrorName);
+    throw new ElectionCallError(
+      functionName,
+      errorName ?? "Reverted",
+      `${functionName} reverted in ${hash}${errorName === undefined ? "" : `: ${errorName}`}`,
+    );
+  }
   return receipt;
 }
+
+/** The decoded custom error name of a viem error, if the revert data matched the ABI. */
+const customErrorName = (error: unknown): string | undefined =>
+  findCause(error, (e) => {
+    const data = e.data as { errorName?: string } | undefined;
+    return typeof data?.errorName === "string" ? data.errorName : undefined;
+  });
 
 function findCause<T>(error: unknown, pick: (e: Record<string, unknown>) => T | undefined): T | undefined {
   let current: unknown = error;
@@ -519,10 +518,7 @@ function findCause<T>(error: unknown, pick: (e: Record<string, unknown>) => T | 
 
 function revertName(error: unknown): string {
   return (
-    findCause(error, (e) => {
-      const data = e.data as { errorName?: string } | undefined;
-      return typeof data?.errorName === "string" ? data.errorName : undefined;
-    }) ??
+    customErrorName(error) ??
     findCause(error, (e) => (typeof e.shortMessage === "string" ? e.shortMessage : undefined)) ??
     String(error)
   );

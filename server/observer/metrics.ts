@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { VerificationReport } from "../audit/verification";
+import type { VerificationReport } from "../verification/report";
 
 /** The observer's Prometheus metrics (served at /metrics with the HTTP and process metrics). */
 export class ObserverMetrics {

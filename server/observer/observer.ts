@@ -4,14 +4,6 @@ import pino, { type Logger } from "pino";
 import type { Registry } from "prom-client";
 import { getAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { directChecker, inspectBallots, type BallotChecker } from "../audit/inspection";
-import { headerOf, noContextChecker } from "../audit/verify-record";
-import {
-  electionRulesOf,
-  verifyElection,
-  type ElectionRules,
-  type Verification,
-} from "../audit/verification";
 import {
   publicClientFor,
   walletClientFor,
@@ -33,6 +25,15 @@ import type { ElectionRecord } from "../protocol/record";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
 import type { Aggregate } from "../protocol/tally";
 import { serviceRegistry } from "../service/metrics";
+import {
+  directChecker,
+  inspectBallots,
+  noContextChecker,
+  type BallotChecker,
+} from "../verification/inspection";
+import { verifyElection } from "../verification/pipeline";
+import type { Verification } from "../verification/report";
+import { electionRulesOf, headerOf, type ElectionRules } from "../verification/rules";
 import { VerifierPool } from "../verifier/pool";
 import { ObserverMetrics } from "./metrics";
 import { ObserverStore, type StoredAttestation, type StoredEvent } from "./store";
@@ -42,7 +43,7 @@ import { ObserverStore, type StoredAttestation, type StoredEvent } from "./store
  * of blocks by range of blocks (eth_getLogs paged by the election reader),
  * `confirmations` blocks behind the head; indexes every event and ballot in
  * its own SQLite database; checks every ballot on all cores; runs the shared
- * verification (audit/verification.ts) over its index; and once the result is
+ * verification (server/verification/pipeline.ts) over its index; and once the result is
  * published signs an EIP-712 attestation of its own tally and, if it holds the
  * observer role, posts it on chain. A restart resumes after the last block
  * committed to the index.

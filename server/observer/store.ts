@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { Hex } from "viem";
-import type { BallotInspection, InspectionCheck } from "../audit/inspection";
-import type { IssuanceSummary, LedgerBallot, RecordHeader } from "../audit/verification";
+import type { BallotInspection, InspectionCheck } from "../verification/inspection";
+import type { IssuanceSummary, LedgerBallot, RecordHeader } from "../verification/report";
 import type { Address } from "../protocol/context";
 import type { RecordBallot, RecordIssuance, RecordRejection } from "../protocol/record";
 

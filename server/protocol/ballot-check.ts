@@ -1,9 +1,16 @@
 import type { Hex } from "viem";
-import { ballotHash, decodeBallot, verifyBallotProofs, type EncryptedBallot } from "./ballot";
+import {
+  BALLOT_MAGIC,
+  ballotHash,
+  decodeBallot,
+  MAX_BALLOT_BYTES,
+  verifyBallotProofs,
+  type EncryptedBallot,
+} from "./ballot";
 import type { Address, ElectionContext } from "./context";
 import { verifyCredential } from "./credential";
 import { nullifierOf, recoverBallotSigner } from "./eip712";
-import { toHex } from "./primitives/bytes";
+import { bytesEqual, toHex } from "./primitives/bytes";
 
 /**
  * The one off-chain validity check of a signed ballot, shared by the relay
@@ -44,6 +51,34 @@ export type BallotCheck =
       ballotHash: Hex;
     };
 
+/**
+ * Which code a ballot that does not decode gets (protocol.md 10.5, V5.3):
+ * unknown-style exactly when the decoder's first failing step (5.2) is the
+ * style index, that is the bytes are within the size limit, start with the
+ * magic and name a style the manifest does not have; malformed-ballot
+ * otherwise.
+ */
+export function decodeFailureCode(
+  context: ElectionContext,
+  bytes: Uint8Array,
+): "unknown-style" | "malformed-ballot" {
+  if (bytes.length > MAX_BALLOT_BYTES || bytes.length < 8 || !bytesEqual(bytes.subarray(0, 4), BALLOT_MAGIC))
+    return "malformed-ballot";
+  const style = new DataView(bytes.buffer, bytes.byteOffset + 4, 4).getUint32(0);
+  return style >= context.manifest.ballotStyles.length ? "unknown-style" : "malformed-ballot";
+}
+
+/**
+ * The per-ballot checks V5.2 to V5.6 of protocol.md 10.5, in this order: the
+ * EIP-712 signature recovers a signer (invalid-signature otherwise: a
+ * signature that is malformed, has a high s or a bad v, or recovers
+ * nothing; a ballot changed after signing recovers another address and fails
+ * later, as invalid-credential), the bytes decode (unknown-style or
+ * malformed-ballot), the style has a valid registrar key
+ * (registrar-key-missing), the credential is valid for the style and the
+ * signer (invalid-credential), every proof holds under the signer's
+ * nullifier (invalid-proof).
+ */
 export async function checkSignedBallot(rules: BallotRules, signed: SignedBallot): Promise<BallotCheck> {
   const { context } = rules;
   const hash = toHex(ballotHash(signed.ballot));
@@ -65,11 +100,7 @@ export async function checkSignedBallot(rules: BallotRules, signed: SignedBallot
     ballotHash: hash,
   });
   const decoded = decodeBallot(context, signed.ballot);
-  if (!decoded.ok)
-    return fail(
-      decoded.reason.includes("unknown ballot style") ? "unknown-style" : "malformed-ballot",
-      decoded.reason,
-    );
+  if (!decoded.ok) return fail(decodeFailureCode(context, signed.ballot), decoded.reason);
   const { ballot } = decoded;
   const modulus = rules.registrarKeys.get(ballot.styleIndex);
   if (modulus === undefined)

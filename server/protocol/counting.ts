@@ -3,22 +3,41 @@ import type { BallotCheckCode } from "./ballot-check";
 import type { EncryptedBallot } from "./ballot";
 
 /**
- * The counting rules, applied the same way by trustees, observers and
- * auditors to the ballots recorded on chain (in chain order):
+ * The counting rules (docs/protocol.md 10.5), applied the same way by
+ * trustees, the commission, observers and auditors to the ballots recorded
+ * on chain, in chain order (the order of the BallotCast events):
  *
- *  1. A ballot is excluded when its off-chain check fails (signature,
- *     encoding, credential, proofs; see ballot-check.ts) or when the
- *     nullifier recorded on chain is not the one of its recovered signer.
- *  2. Of the valid ballots under one nullifier, the last recorded counts
- *     (the contract only records strictly increasing sequence numbers, and
- *     only one ballot per nullifier when re-voting is not allowed); the
- *     earlier ones are superseded.
+ *  1. A ballot is excluded, with the code of the first failing check, when
+ *     its calldata bytes do not hash to its event's ballot hash
+ *     (bytes-mismatch, V5.1), when its off-chain check fails (signature,
+ *     encoding, credential, proofs, V5.2-V5.6; see ballot-check.ts), or when
+ *     the nullifier recorded on chain is not the one of its recovered signer
+ *     (nullifier-mismatch, V5.7).
+ *  2. Ballots are grouped by the nullifier of their BallotCast event. Of the
+ *     valid ballots of one group, the last in chain order counts (not the one
+ *     with the highest sequence: the contract records only increasing
+ *     sequences, and V5.8 reports any record where they do not increase); the
+ *     earlier ones are superseded. The rule does not depend on the re-vote
+ *     policy: under policy none a second recorded ballot is a fault of the
+ *     ledger (V5.8 revote-not-allowed), and the last valid ballot still counts.
  *
  * A voter's last valid ballot counts even when a later one is invalid: only
  * the holder of the voting key can sign under its nullifier, so an invalid
  * later ballot cannot have been forged by a relay to cancel a vote.
  */
-export type ExclusionCode = BallotCheckCode | "nullifier-mismatch";
+export type ExclusionCode = "bytes-mismatch" | BallotCheckCode | "nullifier-mismatch";
+
+/** Every exclusion code, in the order of the checks that give them (V5.1 to V5.7). */
+export const EXCLUSION_CODES: readonly ExclusionCode[] = [
+  "bytes-mismatch",
+  "invalid-signature",
+  "unknown-style",
+  "malformed-ballot",
+  "registrar-key-missing",
+  "invalid-credential",
+  "invalid-proof",
+  "nullifier-mismatch",
+];
 
 export type BallotVerdict =
   | { index: number; status: "counted" }
@@ -31,7 +50,8 @@ export type BallotVerdict =
  * outcomes in its index and decodes only the counted ballots, for the tally).
  */
 export type CountableCheck<B = EncryptedBallot> =
-  { ok: true; nullifier: Hex; ballot: B } | { ok: false; code: BallotCheckCode; reason: string };
+  | { ok: true; nullifier: Hex; ballot: B }
+  | { ok: false; code: Exclude<ExclusionCode, "nullifier-mismatch">; reason: string };
 
 export interface CountInput<B = EncryptedBallot> {
   index: number;

@@ -1,10 +1,9 @@
 import type { Address, Hex } from "viem";
 import type { ChainPublicClient } from "../chain/deploy";
-import { contextOfRecord, manifestOfRecord, readElectionRecord } from "../chain/election-reader";
+import { readElectionRecord } from "../chain/election-reader";
 import { findElectionCreated } from "../chain/election-reader";
 import { electionAbi } from "../chain/generated/abis";
-import type { ElectionContext } from "../protocol/context";
-import { hexToBytes } from "../protocol/primitives/bytes";
+import { electionRulesOf, headerOf, type ElectionRules as VerificationRules } from "../verification/rules";
 
 /**
  * Where an election starts on chain, without reading its whole record
@@ -53,13 +52,8 @@ export async function registrarKeysOnChain(
   return keys;
 }
 
-/** What a relay or a voter checks ballots against. */
-export interface ElectionRules {
-  context: ElectionContext;
-  registrarKeys: Map<number, Uint8Array>;
-  revotesAllowed: boolean;
-  creationBlock: bigint;
-}
+/** What a relay or a voter checks ballots against: the one ElectionRules (server/verification/rules.ts). */
+export type ElectionRules = VerificationRules & { creationBlock: bigint };
 
 /**
  * The election's context and registrar keys, read without replaying its
@@ -89,15 +83,15 @@ export async function loadElectionRules(
     fromBlock: origin.creationBlock,
     toBlock: jointKeyBlock,
   });
-  const manifest = manifestOfRecord(record);
-  if (!manifest.ok) throw new Error(`election ${election}: ${manifest.reason}`);
-  const context = contextOfRecord(record, manifest.manifest);
-  if (context === null) throw new Error(`election ${election}: the joint key or commitments do not decode`);
+  // Registrar keys may be set until voting opens: the last of each style up to the head.
   const keys = await registrarKeysOnChain(client, election, origin.creationBlock);
-  return {
-    context,
-    registrarKeys: new Map([...keys].map(([style, modulus]) => [style, hexToBytes(modulus)])),
-    revotesAllowed: record.revotePolicy === "last-ballot-counts",
-    creationBlock: origin.creationBlock,
-  };
+  record.registrarKeys = [...keys]
+    .map(([style, modulus]) => ({ style, modulus }))
+    .sort((a, b) => a.style - b.style);
+  const rules = electionRulesOf(headerOf(record));
+  if (rules === null)
+    throw new Error(
+      `election ${election}: the manifest does not parse, or the joint key's ceremony round does not give a context`,
+    );
+  return { ...rules, creationBlock: origin.creationBlock };
 }

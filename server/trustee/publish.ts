@@ -2,24 +2,19 @@ import { toHex, type Address, type Hex } from "viem";
 import type { AccountWalletClient } from "../chain/clients";
 import type { ChainPublicClient } from "../chain/deploy";
 import { loadElection, sendElectionTx } from "../chain/election-reader";
-import { publicKeyShare } from "../protocol/ceremony";
-import { hexToBytes } from "../protocol/primitives/bytes";
-import {
-  computeTally,
-  verifyDecryptionShare,
-  type DecryptionShare,
-  type TallyResult,
-} from "../protocol/tally";
+import { computeTally, type TallyResult } from "../protocol/tally";
 import { StepRefusal, silent } from "./errors";
 import { tallyRecordedBallots, type RecordedTallyOptions } from "./recorded-tally";
 import { currentPhase } from "./session";
 
 /**
- * `commission publish`: recompute the aggregate of the recorded ballots,
- * verify every posted decryption share against it (the share must be of
- * this aggregate, and every Chaum-Pedersen proof must hold for the trustee's
- * public key share P_i), exclude the bad ones with the reason, combine the
- * valid ones (at least t; any t give the same counts) and post the result.
+ * `commission publish`: run the one verification over the record
+ * (recorded-tally.ts): it recomputes the aggregate of the recorded ballots
+ * and judges every posted decryption share against it (V7: the share must be
+ * of this aggregate, and every Chaum-Pedersen proof must hold for the
+ * trustee's public key share P_i); exclude the bad ones with the reason,
+ * combine the valid ones (at least t; any t give the same counts) and post
+ * the result.
  * Works with up to n - t trustees absent or excluded.
  */
 export interface ShareVerdict {
@@ -65,30 +60,11 @@ export async function publishResult(
   const { threshold } = record;
 
   const tally = await tallyRecordedBallots(loaded, options);
-  const shares: ShareVerdict[] = [];
-  const valid: DecryptionShare[] = [];
-  for (const posted of [...record.decryptionShares].sort((a, b) => a.trusteeIndex - b.trusteeIndex)) {
-    const index = posted.trusteeIndex;
-    if (posted.aggregateHash.toLowerCase() !== tally.aggregateHash.toLowerCase()) {
-      shares.push({
-        trusteeIndex: index,
-        valid: false,
-        reason: `decrypts aggregate ${posted.aggregateHash}, not the aggregate of the recorded ballots ${tally.aggregateHash}`,
-      });
-      continue;
-    }
-    const checked = verifyDecryptionShare(
-      context,
-      tally.aggregate,
-      index,
-      publicKeyShare(context.trusteeCommitments, index),
-      hexToBytes(posted.share),
-    );
-    if (checked.ok) {
-      shares.push({ trusteeIndex: index, valid: true });
-      valid.push(checked.share);
-    } else shares.push({ trusteeIndex: index, valid: false, reason: checked.reason });
-  }
+  // V7: which posted shares count (the one verification's judgement, docs/protocol.md 10.7).
+  const shares: ShareVerdict[] = [...tally.tally.shareVerdicts].sort(
+    (a, b) => a.trusteeIndex - b.trusteeIndex,
+  );
+  const valid = tally.tally.validShares;
   for (const bad of shares.filter((s) => !s.valid))
     progress(`excluded the decryption share of trustee ${bad.trusteeIndex}: ${bad.reason}`);
   if (valid.length < threshold)

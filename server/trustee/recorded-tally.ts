@@ -1,22 +1,21 @@
 import type { Hex } from "viem";
-import { signedBallotOfRecord, type LoadedElection } from "../chain/election-reader";
-import { ballotHash } from "../protocol/ballot";
-import { checkSignedBallot, type BallotCheck } from "../protocol/ballot-check";
+import type { LoadedElection } from "../chain/election-reader";
 import type { ElectionContext } from "../protocol/context";
-import { applyCountingRules, type BallotVerdict } from "../protocol/counting";
-import { hexToBytes, toHex } from "../protocol/primitives/bytes";
-import { nextRunningHash, ZERO_RUNNING_HASH } from "../protocol/running-hash";
-import { aggregateBallots, aggregateHash, type Aggregate } from "../protocol/tally";
-import { VerifierPool } from "../verifier/pool";
+import type { Aggregate } from "../protocol/tally";
+import { verifyElectionRecord } from "../verification/record";
+import type { LedgerVerdict, TallyOutcome, Verification } from "../verification/report";
 import { StepRefusal, silent, type Progress } from "./errors";
 
 /**
  * The aggregate of the recorded ballots, computed the way every trustee, the
- * commission and every observer computes it: take every ballot the contract
- * recorded (checked against the contract's ballot count and running hash),
- * check each (signature, credential, proofs) on worker threads, apply the
- * counting rules (last valid ballot per nullifier), add up the counted ones.
- * Nothing from outside the chain enters it.
+ * commission and every observer computes it: the one verification
+ * (server/verification, docs/protocol.md section 10) over the record read
+ * from the chain, whose ballots are counted by the counting rules of V5 (a
+ * ballot that fails any per-ballot check, bytes-mismatch included, is
+ * excluded and the others counted, exactly as observers do). A trustee
+ * decrypts nothing, and the commission publishes nothing, when the ledger
+ * checks V4 fail: then the ballots read are not the ones the contract
+ * recorded. Nothing from outside the chain enters it.
  */
 export interface RecordedTally {
   context: ElectionContext;
@@ -26,7 +25,10 @@ export interface RecordedTally {
   counted: number;
   superseded: number;
   excluded: { index: number; code: string; reason: string }[];
-  verdicts: BallotVerdict[];
+  verdicts: LedgerVerdict[];
+  /** The decryption shares as V7 judges them and the result as V8 recomputes it. */
+  tally: TallyOutcome;
+  verification: Verification;
 }
 
 export interface RecordedTallyOptions {
@@ -38,113 +40,46 @@ export interface RecordedTallyOptions {
   progress?: Progress;
 }
 
-/** Below this many ballots the checks run in this thread (starting workers costs more). */
-const POOL_THRESHOLD = 64;
-const CHECK_CHUNK = 2_000;
-
-/** The record's ballots must be exactly those the contract chained into its running hash. */
-export function checkRecordedBallotChain(loaded: LoadedElection): void {
-  const { record } = loaded;
-  if (record.ballots.length !== record.ballotCount)
-    throw new StepRefusal(
-      "inconsistent-record",
-      `read ${record.ballots.length} ballots but the contract counts ${record.ballotCount}`,
-      "verification-failed",
-    );
-  let running: Hex = ZERO_RUNNING_HASH;
-  for (const ballot of record.ballots) {
-    const hash = toHex(ballotHash(hexToBytes(ballot.ballot)));
-    if (hash !== ballot.ballotHash.toLowerCase())
-      throw new StepRefusal(
-        "inconsistent-record",
-        `ballot ${ballot.index}: its bytes do not hash to the recorded ballot hash`,
-        "verification-failed",
-      );
-    running = nextRunningHash(running, ballot.nullifier, BigInt(ballot.sequence), ballot.ballotHash);
-    if (running !== ballot.runningHash.toLowerCase())
-      throw new StepRefusal(
-        "inconsistent-record",
-        `ballot ${ballot.index}: the running hash does not chain`,
-        "verification-failed",
-      );
-  }
-  if (running !== record.runningHash.toLowerCase())
-    throw new StepRefusal(
-      "inconsistent-record",
-      "the ballots read do not end at the contract's running hash",
-      "verification-failed",
-    );
-}
-
-async function checkAll(
-  loaded: LoadedElection,
-  context: ElectionContext,
-  options: RecordedTallyOptions,
-): Promise<BallotCheck[]> {
-  const progress = options.progress ?? silent;
-  const signed = loaded.record.ballots.map(signedBallotOfRecord);
-  const rules = { context, registrarKeys: loaded.registrarKeys };
-  const inThread = options.threads === undefined ? signed.length < POOL_THRESHOLD : options.threads === 0;
-  if (inThread) {
-    const checks: BallotCheck[] = [];
-    for (const ballot of signed) checks.push(await checkSignedBallot(rules, ballot));
-    return checks;
-  }
-  const pool = await VerifierPool.create(rules, { threads: options.threads });
-  try {
-    progress(`checking ${signed.length} ballots on ${pool.threads} worker threads`);
-    const checks: BallotCheck[] = [];
-    const started = Date.now();
-    for (let start = 0; start < signed.length; start += CHECK_CHUNK) {
-      checks.push(...(await pool.checkMany(signed.slice(start, start + CHECK_CHUNK))));
-      const seconds = (Date.now() - started) / 1000;
-      progress(
-        `checked ${checks.length}/${signed.length} ballots (${Math.round(checks.length / Math.max(seconds, 0.001))}/s)`,
-      );
-    }
-    return checks;
-  } finally {
-    await pool.close();
-  }
-}
-
 export async function tallyRecordedBallots(
   loaded: LoadedElection,
   options: RecordedTallyOptions = {},
 ): Promise<RecordedTally> {
   const progress = options.progress ?? silent;
-  const { context, record } = loaded;
-  if (context === null)
+  if (loaded.context === null)
     throw new StepRefusal("wrong-phase", "the election has no joint key yet: there is nothing to tally");
-  checkRecordedBallotChain(loaded);
-  progress(`read ${record.ballots.length} recorded ballots; the running hash matches the contract`);
-  const checks = await checkAll(loaded, context, options);
-  const outcome = applyCountingRules(
-    record.ballots.map((ballot, i) => ({
-      index: ballot.index,
-      nullifier: ballot.nullifier,
-      check: checks[i],
-    })),
+  const verification = await verifyElectionRecord(loaded.record, { threads: options.threads, progress });
+  const ledgerFaults = verification.report.findings.filter(
+    (f) => f.severity === "fault" && f.kind === "ledger",
   );
-  const aggregate = aggregateBallots(
-    context,
-    outcome.counted.map((c) => c.ballot),
-  );
-  const excluded = outcome.verdicts.flatMap((v) =>
+  if (ledgerFaults.length > 0)
+    throw new StepRefusal(
+      "inconsistent-record",
+      `the ballots read are not the contract's ledger: ${ledgerFaults.map((f) => `${f.check} ${f.code}: ${f.reason}`).join("; ")}`,
+      "verification-failed",
+    );
+  const { tally, verdicts, context } = verification;
+  if (tally === null || context === null)
+    throw new StepRefusal(
+      "inconsistent-record",
+      "the record's joint key does not give a context to count under",
+    );
+  progress(`read ${verdicts.length} recorded ballots; the running hash matches the contract`);
+  const excluded = verdicts.flatMap((v) =>
     v.status === "excluded" ? [{ index: v.index, code: v.code, reason: v.reason }] : [],
   );
-  const superseded = outcome.verdicts.filter((v) => v.status === "superseded").length;
-  progress(
-    `counted ${outcome.counted.length} ballots (${superseded} superseded by a re-vote, ${excluded.length} excluded)`,
-  );
+  const superseded = verdicts.filter((v) => v.status === "superseded").length;
+  const counted = verdicts.filter((v) => v.status === "counted").length;
+  progress(`counted ${counted} ballots (${superseded} superseded by a re-vote, ${excluded.length} excluded)`);
   return {
     context,
-    aggregate,
-    aggregateHash: toHex(aggregateHash(context, aggregate)),
-    recorded: record.ballots.length,
-    counted: outcome.counted.length,
+    aggregate: tally.aggregate,
+    aggregateHash: tally.aggregateHash,
+    recorded: verdicts.length,
+    counted,
     superseded,
     excluded,
-    verdicts: outcome.verdicts,
+    verdicts,
+    tally,
+    verification,
   };
 }

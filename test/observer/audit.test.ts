@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { RECORD_FILES } from "../../server/audit/record-files";
-import type { VerificationReport } from "../../server/audit/verification";
+import type { VerificationReport } from "../../server/verification/report";
 import { startLocalNode, type LocalNode } from "../../server/chain/local-node";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { newMaterial, runElection, type RecordedElection } from "./election-fixture";
@@ -111,13 +111,20 @@ describe("audit: export, offline verification, planted record faults, track and 
     });
     const { status, report } = verifyJson(folder);
     expect(status).to.equal(4);
-    const codes = report.findings.map((f) => `${f.kind}/${f.code}/${f.ballot ?? "-"}`);
-    expect(codes).to.include.members([
-      "running-hash/bytes-mismatch/2",
-      "running-hash/diverges/2",
-      "running-hash/contract-mismatch/-",
+    // The ballot is excluded and the others counted, as the trustees count (one rule everywhere);
+    // the events still chain to the contract's running hash, so the ledger holds.
+    // Without ballot 2 the counted ballots aggregate differently: the posted shares are of another
+    // aggregate and do not count (V7.3), so the published result cannot be verified (V8.3).
+    const codes = report.findings.map((f) => `${f.check}/${f.code}/${f.ballot ?? f.trustee ?? "-"}`);
+    expect(codes).to.deep.equal([
+      "V5.1/bytes-mismatch/2",
+      ...JSON.parse(fs.readFileSync(path.join(folder, RECORD_FILES.decryptionShares), "utf8")).map(
+        (s: { trusteeIndex: number }) => `V7.3/aggregate-mismatch/${s.trusteeIndex}`,
+      ),
+      "V8.3/result-not-verifiable/-",
     ]);
-    expect(report.checks.runningHash).to.equal("fails");
+    expect(report.checks.ledger).to.equal("holds");
+    expect(report.checks.ballots).to.equal("fails");
     expect(report.ballots.excluded).to.deep.equal({ "bytes-mismatch": 1 });
   });
 
@@ -133,9 +140,7 @@ describe("audit: export, offline verification, planted record faults, track and 
     const { status, report } = verifyJson(folder);
     expect(status).to.equal(4);
     const faults = report.findings.filter((f) => f.severity === "fault");
-    expect(faults.map((f) => [f.kind, f.code, f.trustee])).to.deep.equal([
-      ["decryption-share", "invalid-share", 2],
-    ]);
+    expect(faults.map((f) => [f.check, f.code, f.trustee])).to.deep.equal([["V7.4", "invalid-share", 2]]);
     expect(faults[0].reason).to.contain("proof fails");
     // Two valid shares of three are enough: the result is still verified.
     expect(report.result.matches).to.equal(true);
@@ -153,7 +158,7 @@ describe("audit: export, offline verification, planted record faults, track and 
     const { status, report } = verifyJson(folder);
     expect(status).to.equal(4);
     const faults = report.findings.filter((f) => f.severity === "fault");
-    expect(faults.map((f) => `${f.kind}/${f.code}`)).to.deep.equal(["result/mismatch"]);
+    expect(faults.map((f) => `${f.check}/${f.code}`)).to.deep.equal(["V8.4/result-mismatch"]);
     expect(faults[0].reason).to.contain(
       `party-list/red: published ${e.trueResult["party-list"].red + 1}, recomputed ${e.trueResult["party-list"].red}`,
     );
@@ -166,7 +171,7 @@ describe("audit: export, offline verification, planted record faults, track and 
     });
     const { status, report } = verifyJson(folder);
     expect(status).to.equal(4);
-    expect(report.findings.map((f) => `${f.kind}/${f.code}`)).to.include("manifest/hash-mismatch");
+    expect(report.findings.map((f) => `${f.check}/${f.code}`)).to.include("V1.3/manifest-hash-mismatch");
   });
 
   it("refuses a malformed record folder with a clear message (exit 2)", () => {

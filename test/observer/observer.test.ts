@@ -8,8 +8,9 @@ import { keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { readRecordFolder, writeRecordFolder } from "../../server/audit/record-files";
 import { trackBallot } from "../../server/audit/track";
-import type { Finding, VerificationReport } from "../../server/audit/verification";
-import { verifyElectionRecord } from "../../server/audit/verify-record";
+import type { Finding } from "../../server/verification/findings";
+import { verifyElectionRecord } from "../../server/verification/record";
+import type { VerificationReport } from "../../server/verification/report";
 import { readElectionRecord } from "../../server/chain/election-reader";
 import { startLocalNode, type LocalNode } from "../../server/chain/local-node";
 import { serveDashboard } from "../../server/observer/dashboard";
@@ -37,7 +38,7 @@ const quiet = pino({ level: "silent" });
 const faultCodes = (findings: readonly Finding[]) =>
   findings
     .filter((f) => f.severity === "fault")
-    .map((f) => `${f.kind}/${f.code}/${f.ballot ?? f.trustee ?? f.style ?? "-"}`)
+    .map((f) => `${f.check}/${f.code}/${f.ballot ?? f.trustee ?? f.style ?? "-"}`)
     .sort();
 
 describe("observer: following a recorded election with planted faults", function () {
@@ -120,10 +121,10 @@ describe("observer: following a recorded election with planted faults", function
     const frank = ballotIndex("frank");
     expect(faultCodes(report.findings)).to.deep.equal(
       [
-        `ballot/invalid-credential/${mallory}`,
-        `ballot/invalid-proof/${frank}`,
-        "decryption-share/invalid-share/3",
-        "result/mismatch/-",
+        `V5.5/invalid-credential/${mallory}`,
+        `V5.6/invalid-proof/${frank}`,
+        "V7.4/invalid-share/3",
+        "V8.4/result-mismatch/-",
       ].sort(),
     );
     const result = report.findings.find((f) => f.kind === "result")!;
@@ -133,7 +134,7 @@ describe("observer: following a recorded election with planted faults", function
       manifest: "holds",
       ceremony: "holds",
       registrarKeys: "holds",
-      runningHash: "holds",
+      ledger: "holds",
       ballots: "fails",
       issuance: "holds",
       decryptionShares: "fails",
@@ -264,7 +265,7 @@ describe("observer: following a recorded election with planted faults", function
     expect(offline.tally!.hash).to.equal(report.tally!.hash);
     expect(faultCodes(offline.findings)).to.deep.equal(faultCodes(report.findings));
     // The observer's own attestation is in the record now: it agrees on the tally, disputes the result.
-    expect(offline.findings.filter((f) => f.kind === "attestation").map((f) => f.code)).to.deep.equal([
+    expect(offline.findings.filter((f) => f.kind === "attestations").map((f) => f.code)).to.deep.equal([
       "disputes-result",
     ]);
   });
@@ -288,8 +289,8 @@ describe("observer: following a recorded election with planted faults", function
       { encoding: "utf8" },
     );
     expect(cli.status, cli.stderr).to.equal(4);
-    expect(cli.stdout).to.contain("ballot/invalid-credential");
-    expect(cli.stdout).to.contain("decryption-share/invalid-share  trustee 3");
+    expect(cli.stdout).to.contain("V5.5 invalid-credential");
+    expect(cli.stdout).to.contain("V7.4 invalid-share  trustee 3");
     expect(cli.stdout).to.contain(`tally hash ${report.tally!.hash}`);
     expect(cli.stderr).to.contain("verification failed");
     expect(cli.stderr).to.not.contain("    at ");

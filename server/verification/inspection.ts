@@ -11,23 +11,29 @@ import type { Address } from "../protocol/context";
 import { bytesEqual, hexToBytes, toHex } from "../protocol/primitives/bytes";
 import type { RecordBallot } from "../protocol/record";
 import { nextRunningHash } from "../protocol/running-hash";
+import { VerifierPool } from "../verifier/pool";
+import type { ElectionRules } from "./rules";
 
 /**
- * The per-ballot half of the verification, the only expensive part: the full
- * off-chain check of each recorded ballot (checkSignedBallot, on every core
- * through the verifier pool) and the ballot hash and running hash recomputed
- * from its calldata bytes. The observer inspects ballots as they arrive and
- * keeps the outcome in its index; `audit verify` inspects a whole record.
- * Both then run the same verifyElection (verification.ts) over the outcomes.
+ * The per-ballot half of the verification, the only expensive part: V5.2 to
+ * V5.6 (checkSignedBallot: signature, encoding, credential, proofs; on every
+ * core through the verifier pool), the ballot hash of the calldata bytes
+ * (V5.1) and the running hash chained over the events (V4.4). The observer
+ * inspects ballots as they arrive and keeps the outcome in its index; `audit
+ * verify` and the trustees inspect a whole record. All then run the same
+ * verifyElection (pipeline.ts) over the outcomes.
  */
 export type InspectionCheck =
   | { ok: true; nullifier: Hex; votingAddress: Address }
   | { ok: false; code: BallotCheckCode; reason: string; nullifier?: Hex; votingAddress?: Address };
 
 export interface BallotInspection {
-  /** keccak256 of the ballot bytes from the calldata. */
+  /** keccak256 of the ballot bytes from the calldata (V5.1 compares it with the event's ballotHash). */
   computedHash: Hex;
-  /** The running hash recomputed from the calldata of this and every earlier ballot. */
+  /**
+   * The running hash recomputed over the events (nullifier, sequence, ballotHash) of this and
+   * every earlier ballot (protocol.md section 9; V4.4 compares it with each event's).
+   */
   computedRunningHash: Hex;
   check: InspectionCheck;
   /** The ballot style (from the decoded ballot, or the header of undecodable bytes), null when unreadable. */
@@ -43,6 +49,46 @@ export interface BallotChecker {
 export const directChecker = (rules: BallotRules): BallotChecker => ({
   checkMany: (ballots) => Promise.all(ballots.map((signed) => checkSignedBallot(rules, signed))),
 });
+
+/** A checker for records without rules (no valid joint key): every ballot fails, with the reason (V4.2). */
+export const noContextChecker: BallotChecker = {
+  checkMany: async (ballots: readonly SignedBallot[]) =>
+    ballots.map((signed): BallotCheck => ({
+      ok: false,
+      code: "malformed-ballot",
+      reason: "no valid joint key and manifest to check the ballot against",
+      ballotHash: toHex(ballotHash(signed.ballot)),
+    })),
+};
+
+export interface CheckerOptions {
+  /** Worker threads for the ballot checks; 0 checks in this thread. Default: every core for 64+ ballots. */
+  threads?: number;
+}
+
+/** Below this many ballots the checks run in this thread (starting workers costs more). */
+export const POOL_THRESHOLD = 64;
+
+/** Runs `use` with a ballot checker for these rules: the verifier pool for many ballots, else in-process. */
+export async function withChecker<T>(
+  rules: ElectionRules | null,
+  ballotCount: number,
+  options: CheckerOptions,
+  use: (checker: BallotChecker, threads: number) => Promise<T>,
+): Promise<T> {
+  if (rules === null) return use(noContextChecker, 0);
+  const threads = options.threads ?? (ballotCount >= POOL_THRESHOLD ? undefined : 0);
+  if (threads === 0) return use(directChecker(rules), 0);
+  const pool = await VerifierPool.create(
+    { context: rules.context, registrarKeys: rules.registrarKeys },
+    threads === undefined ? {} : { threads },
+  );
+  try {
+    return await use(pool, pool.threads);
+  } finally {
+    await pool.close();
+  }
+}
 
 export function inspectionCheckOf(check: BallotCheck): InspectionCheck {
   if (check.ok) return { ok: true, nullifier: check.nullifier, votingAddress: check.votingAddress };
@@ -75,11 +121,10 @@ export async function inspectBallots(
   const checks = await checker.checkMany(signed);
   let running = previousRunningHash;
   return ballots.map((ballot, i) => {
-    const computedHash = toHex(ballotHash(signed[i].ballot));
-    running = nextRunningHash(running, ballot.nullifier, signed[i].sequence, computedHash);
+    running = nextRunningHash(running, ballot.nullifier, signed[i].sequence, ballot.ballotHash);
     const check = checks[i];
     return {
-      computedHash,
+      computedHash: toHex(ballotHash(signed[i].ballot)),
       computedRunningHash: running,
       check: inspectionCheckOf(check),
       styleIndex: check.ok ? check.ballot.styleIndex : styleOfBallotBytes(signed[i].ballot),

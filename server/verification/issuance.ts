@@ -1,0 +1,81 @@
+import type { Hex } from "viem";
+import type { Manifest } from "../protocol/manifest";
+import type { Findings } from "./findings";
+import type { IssuanceSummary, LedgerBallot, LedgerVerdict, StyleSummary, VerificationInput } from "./report";
+
+/**
+ * V6, the issuance journal (docs/protocol.md 10.6): every journaled style
+ * exists (V6.1), no voterIdHash is journaled twice (V6.2), and per ballot
+ * style the counted ballots do not exceed the credentials issued (V6.3).
+ * The per-style figures go by each ballot's own verdict (verdicts[k] is the
+ * verdict of ballots[k]), never by its index: a record with a ballot line
+ * missing has a gap in its indices (V4.1), not shifted figures.
+ */
+
+/** Counts of the issuance journal, from the full list (audit) or from the observer's index. */
+export function summarizeIssuances(
+  issuances: readonly { voterIdHash: Hex; style: number }[],
+): IssuanceSummary {
+  const perStyle = new Map<number, number>();
+  const seen = new Set<string>();
+  const duplicates: Hex[] = [];
+  for (const issuance of issuances) {
+    perStyle.set(issuance.style, (perStyle.get(issuance.style) ?? 0) + 1);
+    const key = issuance.voterIdHash.toLowerCase();
+    if (seen.has(key)) duplicates.push(issuance.voterIdHash);
+    seen.add(key);
+  }
+  return { perStyle, duplicates };
+}
+
+export function checkIssuance(
+  manifest: Manifest,
+  input: Pick<VerificationInput, "issuance">,
+  ballots: readonly LedgerBallot[],
+  verdicts: readonly LedgerVerdict[],
+  findings: Findings,
+): StyleSummary[] {
+  const summaries: StyleSummary[] = manifest.ballotStyles.map((style, i) => ({
+    style: i,
+    id: style.id,
+    issued: input.issuance.perStyle.get(i) ?? 0,
+    recorded: 0,
+    voters: 0,
+    counted: 0,
+  }));
+  const votersPerStyle = summaries.map(() => new Set<string>());
+  ballots.forEach((ballot, position) => {
+    const style = ballot.inspection.styleIndex;
+    if (style === null || summaries[style] === undefined) return;
+    summaries[style].recorded++;
+    votersPerStyle[style].add(ballot.nullifier.toLowerCase());
+    if (verdicts[position]?.status === "counted") summaries[style].counted++;
+  });
+  votersPerStyle.forEach((voters, i) => (summaries[i].voters = voters.size));
+  for (const [style, count] of input.issuance.perStyle)
+    if (summaries[style] === undefined)
+      findings.fault(
+        "V6.1",
+        "issuance-unknown-style",
+        `style ${style}`,
+        `${count} credentials journaled for an unknown style`,
+        { style },
+      );
+  for (const duplicate of input.issuance.duplicates)
+    findings.fault(
+      "V6.2",
+      "duplicate-issuance",
+      `voter ${duplicate}`,
+      "a second credential journaled for one voter id hash",
+    );
+  for (const summary of summaries)
+    if (summary.counted > summary.issued)
+      findings.fault(
+        "V6.3",
+        "more-counted-than-issued",
+        `style ${summary.style} (${summary.id})`,
+        `${summary.counted} ballots counted, ${summary.issued} credentials issued`,
+        { style: summary.style },
+      );
+  return summaries;
+}
