@@ -21,18 +21,6 @@ import { startRelay, type RunningRelay } from "../../server/relay/app";
 import { buildBooth, type BoothBuild } from "../../scripts/build-booth";
 import { advanceTimeTo, setUpElection, type ElectionOnChain } from "../chain/election-flow";
 
-export const CHROMIUM = "/usr/bin/chromium";
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
 const text = (en: string, ru: string) => ({ en, ru });
 
 /**

@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { checkServedBooth } from "../../server/booth/booth-files";
 import { parseChallengeFile } from "../../server/audit/challenge";
 import { loadElection, readElectionRecord, signedBallotOfRecord } from "../../server/chain/election-reader";
@@ -24,14 +24,8 @@ import { recoverReceiptSigner } from "../../server/protocol/receipt";
 import { aggregateBallots, computeTally, createDecryptionShare } from "../../server/protocol/tally";
 import { advanceTimeTo } from "../chain/election-flow";
 import { runCli } from "../trustee/cli";
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  startBoothElection,
-  VOTERS,
-  type BoothElection,
-  type BoothVoter,
-} from "./booth-election";
+import { BROWSER_SETUP_TIMEOUT_MS, launchChromium } from "./browser";
+import { startBoothElection, VOTERS, type BoothElection, type BoothVoter } from "./booth-election";
 
 const SHOTS = path.resolve(__dirname, "..", "..", "out", "screenshots");
 type Choices = Record<string, string[]>;
@@ -129,13 +123,10 @@ describe("web booth in headless Chromium", function () {
   }
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: the booth tests need Debian's chromium package (apt-get install -y chromium; .ci/run installs it). They never download a browser.`,
-      );
+    this.timeout(BROWSER_SETUP_TIMEOUT_MS);
+    browser = await launchChromium();
     fs.mkdirSync(SHOTS, { recursive: true });
     e = await startBoothElection();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
   after(async () => {

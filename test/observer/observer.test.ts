@@ -24,6 +24,7 @@ import {
   type ElectionMaterial,
   type RecordedElection,
 } from "./election-fixture";
+import { BROWSER_SETUP_TIMEOUT_MS, launchChromium } from "../booth/browser";
 
 /**
  * The observer against a recorded election with every fault the contract
@@ -206,13 +207,9 @@ describe("observer: following a recorded election with planted faults", function
   });
 
   it("renders the dashboard in a browser: charts, tally, findings, no script error", async function () {
-    const executablePath = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(
-      (p) => fs.existsSync(p),
-    );
-    if (executablePath === undefined) this.skip();
-    const { chromium } = await import("playwright-core");
+    this.timeout(BROWSER_SETUP_TIMEOUT_MS);
+    const browser = await launchChromium();
     const dashboard = await serveDashboard(observer, "127.0.0.1", 0);
-    const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
