@@ -24,7 +24,7 @@ export const Phase = { KeyCeremony: 0, Ready: 1, Voting: 2, Tallying: 3, ResultP
 export const PHASE_NAMES = ["KeyCeremony", "Ready", "Voting", "Tallying", "ResultPublished"] as const;
 
 export const roleId = (
-  name: "REGISTRAR_ROLE" | "RELAY_ROLE" | "OBSERVER_ROLE" | "ELECTION_CREATOR_ROLE",
+  name: "REGISTRAR_ROLE" | "RELAY_ROLE" | "OBSERVER_ROLE" | "PRECINCT_ROLE" | "ELECTION_CREATOR_ROLE",
 ): Hex => keccak256(stringToHex(name));
 
 export interface ElectionParams {

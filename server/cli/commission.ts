@@ -106,7 +106,12 @@ function printStatus(status: ElectionStatus): void {
   console.log(lines.join("\n"));
 }
 
-const ROLES = { relay: "RELAY_ROLE", registrar: "REGISTRAR_ROLE", observer: "OBSERVER_ROLE" } as const;
+const ROLES = {
+  relay: "RELAY_ROLE",
+  registrar: "REGISTRAR_ROLE",
+  observer: "OBSERVER_ROLE",
+  precinct: "PRECINCT_ROLE",
+} as const;
 
 export async function commissionCommand(): Promise<Command> {
   const commission = new Command("commission").description(

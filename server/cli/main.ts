@@ -4,6 +4,7 @@ import { boothCommand } from "./booth";
 import { commissionCommand } from "./commission";
 import { CliError } from "./errors";
 import { observeCommand } from "./observe";
+import { journalCommand, precinctCommand } from "./precinct";
 import { trusteeCommand } from "./trustee";
 import { voterServiceCommands } from "./vote";
 
@@ -18,6 +19,8 @@ const actorCommands: Array<() => Promise<Command>> = [
   observeCommand,
   auditCommand,
   boothCommand,
+  precinctCommand,
+  journalCommand,
   ...voterServiceCommands,
 ];
 
