@@ -480,11 +480,11 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
 
     // ----------------------------------------------------------------- one person, one channel
     // The online roll, paper ballots issued to online-roll voters and cancellations of the online
-    // channel (docs/protocol.md section 10). Everything of it is in this block except the one check
+    // channel (docs/protocol.md section 11). Everything of it is in this block except the one check
     // in recordIssuance that refuses a credential after a paper ballot.
 
     bytes32 public constant PRECINCT_ROLE = keccak256("PRECINCT_ROLE");
-    /// @notice EIP-712 type of a cancellation signed by the voter's voting key (docs/protocol.md 10.4).
+    /// @notice EIP-712 type of a cancellation signed by the voter's voting key (docs/protocol.md 11.4).
     bytes32 public constant CANCELLATION_TYPEHASH = keccak256(
         "Cancellation(bytes32 voterIdHash,uint32 style,bytes credential)"
     );
@@ -515,7 +515,7 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
 
     /// @notice Publishes keys of the online roll of one ballot style (district), before voting opens.
     /// @param style Ballot style id.
-    /// @param voterIdHashes 1..MAX_ROLL_CHUNK journal keys (docs/protocol.md 10.1), none zero.
+    /// @param voterIdHashes 1..MAX_ROLL_CHUNK journal keys (docs/protocol.md 11.1), none zero.
     function publishOnlineRoll(
         uint32 style,
         bytes32[] calldata voterIdHashes

@@ -39,7 +39,7 @@ import { CliError, EXIT_REFUSED, EXIT_USAGE } from "./errors";
 
 /**
  * `ballot-ledger precinct ...` (the invitation office and the precincts) and
- * `ballot-ledger journal ...` (the voter), docs/protocol.md section 10:
+ * `ballot-ledger journal ...` (the voter), docs/protocol.md section 11:
  *
  *   precinct make-roll    --in PLAIN.csv --rpc URL --election ADDR --out TABLE.csv   journal keys of the online roll
  *   precinct publish-roll --roll TABLE.csv --rpc URL --election ADDR --private-key-file COMMISSION_KEY

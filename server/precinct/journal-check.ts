@@ -9,7 +9,7 @@ import { hexToBytes } from "../protocol/primitives/bytes";
 import type { VoterWallet } from "../voter/wallet-file";
 
 /**
- * The voter's own journal entry (docs/protocol.md 10.5): the voter computes
+ * The voter's own journal entry (docs/protocol.md 11.5): the voter computes
  * their journal key from the invitation (voter id and code) and reads what
  * the chain holds under it. Nobody else can compute the key.
  */
@@ -82,7 +82,7 @@ export function journalVerdict(entry: JournalEntry): JournalVerdict {
   return "unused";
 }
 
-/** The cancellation the voter brings to the precinct, signed with the wallet's voting key (10.4). */
+/** The cancellation the voter brings to the precinct, signed with the wallet's voting key (11.4). */
 export async function cancellationFromWallet(
   wallet: VoterWallet,
   voterId: string,

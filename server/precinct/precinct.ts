@@ -20,7 +20,7 @@ import type { PrecinctEntry } from "./roll";
  * The precinct's question, "may this person get a paper ballot?", answered
  * from its table of online-roll voters and the chain's journal, and the
  * on-chain record of each paper ballot handed to an online-roll voter
- * (docs/protocol.md 10.3, 10.4). Every answer carries a code of the closed
+ * (docs/protocol.md 11.3, 11.4). Every answer carries a code of the closed
  * union below; a refusal records nothing.
  */
 export type PrecinctCode =
@@ -29,7 +29,7 @@ export type PrecinctCode =
   /** On the online roll, neither a credential nor a paper ballot: the paper ballot is recorded, then handed. */
   | "may-issue"
   | "paper-already-issued"
-  /** A credential was issued: refused, unless the voter cancels the online channel (10.4). */
+  /** A credential was issued: refused, unless the voter cancels the online channel (11.4). */
   | "credential-issued"
   | "cancellation-not-allowed"
   | "cancellation-malformed"

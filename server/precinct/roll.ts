@@ -6,7 +6,7 @@ import { parseRollCsv, VOTER_ID_PATTERN } from "../registrar/roll";
 
 /**
  * The precinct table: the online-roll voters of a district with their journal
- * keys (docs/protocol.md 10.1), made by the invitation office from the plain
+ * keys (docs/protocol.md 11.1), made by the invitation office from the plain
  * roll (voterId, style, code) it printed the invitations from:
  *
  *   CSV: a header line "voterId,style,voterIdHash", then one voter a line

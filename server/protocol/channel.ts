@@ -6,15 +6,15 @@ import { concatBytes, fromHex, toHex, u32be, u64be, utf8 } from "./primitives/by
 import { taggedDigest32 } from "./primitives/hash";
 
 /**
- * One person, one channel (docs/protocol.md section 10): the journal key
+ * One person, one channel (docs/protocol.md section 11): the journal key
  * every on-chain record about a voter is filed under, and the voter's signed
  * cancellation of the online channel. Pure functions, no I/O.
  */
 
-/** The shortest one-time code the invitation office accepts: 16 Crockford base32 characters, 80 bits (10.1). */
+/** The shortest one-time code the invitation office accepts: 16 Crockford base32 characters, 80 bits (11.1). */
 export const MIN_JOURNAL_CODE_LENGTH = 16;
 
-/** voterIdHash = H32("voter-journal"; u64(chainId), election, utf8(voterId), utf8(NFC(code))) (10.1). */
+/** voterIdHash = H32("voter-journal"; u64(chainId), election, utf8(voterId), utf8(NFC(code))) (11.1). */
 export function journalKey(location: ElectionLocation, voterId: string, code: string): Hex {
   return toHex(
     taggedDigest32("voter-journal", [
@@ -83,7 +83,7 @@ export const cancellationDigest = (location: ElectionLocation, c: Cancellation):
     message: message(c),
   });
 
-/** Signs a cancellation with the voting key (docs/protocol.md 10.4). */
+/** Signs a cancellation with the voting key (docs/protocol.md 11.4). */
 export async function signCancellation(
   votingKey: LocalAccount,
   location: ElectionLocation,
@@ -134,5 +134,5 @@ export async function recoverCancellationSigner(
   }
 }
 
-/** The sequence a cancellation gives its nullifier on chain: 2^64 - 1 (10.4). */
+/** The sequence a cancellation gives its nullifier on chain: 2^64 - 1 (11.4). */
 export const CANCELLED_SEQUENCE = (1n << 64n) - 1n;

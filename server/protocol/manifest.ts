@@ -70,7 +70,7 @@ export const manifestSchema = z
       .optional(),
     /**
      * Optional: "at-precinct" lets a credential holder cancel the online
-     * channel at a precinct and vote on paper (docs/protocol.md 10.4). Absent,
+     * channel at a precinct and vote on paper (docs/protocol.md 11.4). Absent,
      * no cancellation is allowed.
      */
     paperCancellation: z.literal("at-precinct").optional(),

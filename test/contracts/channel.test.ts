@@ -19,7 +19,7 @@ import {
   type Voter,
 } from "./fixture";
 
-/** One person, one channel on chain (docs/protocol.md section 10). */
+/** One person, one channel on chain (docs/protocol.md section 11). */
 async function channelFixture() {
   const f = await deployElectionFixture();
   await completeCeremony(f);

@@ -28,7 +28,7 @@ import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { advanceTimeTo, setUpElection, type ElectionOnChain } from "../chain/election-flow";
 import { buildManifest, credentialedVoter, signedBallotOf } from "../protocol/fixtures";
 
-/** The precinct tool against a real election on a local node (docs/protocol.md section 10). */
+/** The precinct tool against a real election on a local node (docs/protocol.md section 11). */
 const codeOf = (voterId: string) => `CODE-${voterId.toUpperCase()}-7Q2M9X4K`;
 const PLAIN_ROLL = ["alice", "bob", "carol", "dave", "erin"].map((voterId, i) => ({
   voterId,
