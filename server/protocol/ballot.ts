@@ -1,4 +1,3 @@
-import { keccak256 } from "viem";
 import { z } from "zod";
 import type { ElectionContext } from "./context";
 import { contestsOfStyle, type Contest, type Manifest } from "./manifest";
@@ -11,7 +10,7 @@ import {
   encodeDisjunctiveProof,
   proveValueInRange,
   readDisjunctiveProof,
-  verifyValueInRange,
+  checkRecomputedProof,
 } from "./primitives/disjunctive";
 import {
   CIPHERTEXT_BYTES,
@@ -30,9 +29,11 @@ import {
   randomScalar,
   scalarAdd,
   scalarFromInt,
+  type Point,
   type Scalar,
 } from "./primitives/group";
-import { hashToScalar, taggedDigest32 } from "./primitives/hash";
+import { groupBackend } from "./primitives/backend";
+import { hashToScalar, keccak256Bytes, taggedDigest32 } from "./primitives/hash";
 import type { ProofBinding } from "./primitives/proofs";
 
 /**
@@ -124,6 +125,8 @@ interface StylePlan {
   contests: ContestPlan[];
   /** Bytes after the credential. */
   bodyBytes: number;
+  /** (options, lo, hi) per contest: the shape GroupBackend.ballotCommitments reads. */
+  shape: Uint32Array;
 }
 
 const OPTION_BYTES = CIPHERTEXT_BYTES + 128;
@@ -161,6 +164,7 @@ function stylePlan(manifest: Manifest, styleIndex: number): StylePlan | null {
       styleBytes: u32be(styleIndex),
       contests: contestPlans,
       bodyBytes: contestPlans.reduce((sum, c) => sum + c.bytes, 0),
+      shape: Uint32Array.from(contestPlans.flatMap((c) => [c.options.length, c.range.lo, c.range.hi])),
     };
   }
   // Only real styles are cached: hostile style indices must not grow the cache.
@@ -505,23 +509,75 @@ function verifyUnchecked(
     const shape = checkShape(plan, ballot);
     if (!shape.ok) return shape;
   }
+  return checkProofs(context, plan, ballot, nullifierBytes);
+}
+
+/** The ballot's proofs in the layout of its encoding after the credential (section 5). */
+function proofBody(plan: StylePlan, ballot: EncryptedBallot): Uint8Array {
+  const body = new Uint8Array(plan.bodyBytes);
+  let at = 0;
+  const put = (bytes: Uint8Array) => {
+    if (bytes.length !== 32) throw new RangeError(`a point or scalar of ${bytes.length} bytes`);
+    body.set(bytes, at);
+    at += bytes.length;
+  };
+  const putProof = (proof: DisjunctiveProof) => {
+    for (const c of proof.challenges) put(c);
+    for (const z of proof.responses) put(z);
+  };
+  for (const contest of ballot.contests) {
+    for (const selection of contest.selections) {
+      put(selection.ciphertext.a);
+      put(selection.ciphertext.b);
+      putProof(selection.proof);
+    }
+    putProof(contest.rangeProof);
+  }
+  if (at !== body.length) throw new RangeError("the proofs do not match the ballot style");
+  return body;
+}
+
+/**
+ * Every proof of a ballot, in the ballot's order, reporting the first that
+ * fails (section 4.2, 9.2): the backend recomputes all commitments and sums
+ * the challenges in one call (GroupBackend.ballotCommitments), then each
+ * proof's challenge is hashed and compared here, in order. The same
+ * equations as verifyValueInRange proof by proof, so the same verdict and the
+ * same first failure.
+ */
+function checkProofs(
+  context: ElectionContext,
+  plan: StylePlan,
+  ballot: EncryptedBallot,
+  nullifier: Uint8Array,
+): BallotResult {
   const key = context.jointKey;
+  const recomputed = groupBackend().ballotCommitments(key, proofBody(plan, ballot), plan.shape);
+  let at = 0;
   for (let i = 0; i < plan.contests.length; i++) {
     const contestPlan = plan.contests[i];
     const contest = ballot.contests[i];
     for (let j = 0; j < contestPlan.options.length; j++) {
       const option = contestPlan.options[j];
       const selection = contest.selections[j];
-      const binding = optionBinding(context, nullifierBytes, plan, contestPlan, option);
-      if (!verifyValueInRange(binding, key, selection.ciphertext, ZERO_ONE, selection.proof))
+      const binding = optionBinding(context, nullifier, plan, contestPlan, option);
+      const holds = checkRecomputedProof(binding, ZERO_ONE, key, selection.ciphertext, recomputed, at);
+      at += 160;
+      if (!holds)
         return {
           ok: false,
           reason: `contest ${contestPlan.contest.id} option ${option.id}: 0/1 proof fails`,
         };
     }
-    const sum = sumCiphertexts(contest.selections.map((s) => s.ciphertext));
-    const binding = contestBinding(context, nullifierBytes, plan, contestPlan);
-    if (!verifyValueInRange(binding, key, sum, contestPlan.range, contest.rangeProof))
+    const sum: Ciphertext = {
+      a: recomputed.slice(at, at + 32) as Point,
+      b: recomputed.slice(at + 32, at + 64) as Point,
+    };
+    at += 64;
+    const binding = contestBinding(context, nullifier, plan, contestPlan);
+    const holds = checkRecomputedProof(binding, contestPlan.range, key, sum, recomputed, at);
+    at += 32 + 64 * (contestPlan.range.hi - contestPlan.range.lo + 1);
+    if (!holds)
       return {
         ok: false,
         reason: `contest ${contestPlan.contest.id}: range proof fails (selections must be in [${contestPlan.range.lo}, ${contestPlan.range.hi}])`,
@@ -533,7 +589,7 @@ function verifyUnchecked(
 // ---------------------------------------------------------------- hashes and tracking codes
 
 /** ballotHash = keccak256(ballot bytes), as the contract computes it. */
-export const ballotHash = (bytes: Uint8Array): Uint8Array => keccak256(bytes, "bytes");
+export const ballotHash = (bytes: Uint8Array): Uint8Array => keccak256Bytes(bytes);
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

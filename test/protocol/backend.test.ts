@@ -1,9 +1,12 @@
 /**
- * The native ristretto255 addon against libsodium's wasm build: both must give
- * the same bytes (and the same refusals) on random and adversarial inputs and on
- * the RFC 9496 vectors, in the main thread and in worker threads. Skipped, with
- * a message, only when the addon has not been built (no compiler or no
- * libsodium-dev); an addon that is built but does not load is a failure.
+ * The native crypto core (Rust: curve25519-dalek, k256) against libsodium's
+ * wasm build and viem: both must give the same bytes (and the same refusals)
+ * on random and adversarial inputs and on the RFC 9496 vectors, in the main
+ * thread and in worker threads; the proof commitments of both backends agree
+ * on honest and hostile proofs; ECDSA recovery agrees with viem (@noble/curves)
+ * on honest and malformed signatures. Skipped, with a message, only when the
+ * core has not been built (no cargo); a core that is built but does not load
+ * is a failure.
  */
 import { expect } from "chai";
 import { existsSync } from "node:fs";
@@ -11,21 +14,37 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { encryptBallot } from "../../server/protocol/ballot";
 import {
+  encodeAbiParameters,
+  hashTypedData,
+  keccak256,
+  recoverAddress,
+  toHex as toHexString,
+  type Hex,
+} from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import {
+  ballotDigest,
+  ballotDomain,
+  ballotTypes,
+  nullifierOf as eip712NullifierOf,
+} from "../../server/protocol/eip712";
+import {
   BACKEND_ENV,
   cryptoBackend,
   nativeBackend,
   wasmBackend,
   type GroupBackend,
+  type NativeAddon,
 } from "../../server/protocol/primitives/backend";
 import { GROUP_ORDER, randomScalar, scalarFromBigint } from "../../server/protocol/primitives/group";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { VerifierPool } from "../../server/verifier/pool";
-import { dummyCredential, nullifierOf, referenceManifest, setupElection } from "./fixtures";
+import { dummyCredential, largerManifest, nullifierOf, referenceManifest, setupElection } from "./fixtures";
 import { INVALID_ENCODINGS, SMALL_MULTIPLES } from "./rfc9496";
 
 const ADDON_FILE = path.join(
   __dirname,
-  "../../server/protocol/primitives/native/build/Release/ristretto.node",
+  "../../server/protocol/primitives/native-rs/target/ballot_ledger_native.node",
 );
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
@@ -70,7 +89,7 @@ describe("protocol: crypto backend selection", () => {
   });
 });
 
-describe("protocol: native ristretto255 backend vs libsodium wasm", function () {
+describe("protocol: native crypto core vs libsodium wasm and viem", function () {
   this.timeout(60_000);
   let native: GroupBackend;
 
@@ -78,7 +97,7 @@ describe("protocol: native ristretto255 backend vs libsodium wasm", function () 
     await initCrypto();
     if (!existsSync(ADDON_FILE)) {
       console.log(
-        `      (skipped: the native addon is not built; run \`node scripts/build-native.cjs\`, which needs a C compiler and libsodium-dev)`,
+        `      (skipped: the native core is not built; run \`node scripts/build-native.cjs\`, which needs cargo)`,
       );
       this.skip();
     }
@@ -143,7 +162,7 @@ describe("protocol: native ristretto255 backend vs libsodium wasm", function () 
     ];
     for (const encoding of invalid) {
       const p = fromHex(encoding);
-      expect(() => native.scalarMul(s, p), encoding).to.throw(RangeError, /not a valid ristretto255 point/);
+      expect(() => native.scalarMul(s, p), encoding).to.throw(/not a valid ristretto255 point/);
       expect(() => wasmBackend.scalarMul(s, p), encoding).to.throw();
     }
   });
@@ -162,8 +181,8 @@ describe("protocol: native ristretto255 backend vs libsodium wasm", function () 
     for (const encoding of invalid) {
       const bad = fromHex(encoding);
       for (const op of ["add", "sub"] as const) {
-        expect(() => native[op](ps[1], bad)).to.throw(RangeError);
-        expect(() => native[op](bad, ps[1])).to.throw(RangeError);
+        expect(() => native[op](ps[1], bad)).to.throw(/not a valid ristretto255 point/);
+        expect(() => native[op](bad, ps[1])).to.throw(/not a valid ristretto255 point/);
         expect(outcome(() => wasmBackend[op](bad, ps[1]))).to.equal("throws");
       }
     }
@@ -214,7 +233,7 @@ describe("protocol: native ristretto255 backend vs libsodium wasm", function () 
       expect(native.isValidPoint(fromHex(encoding)), encoding).to.equal(false);
   });
 
-  it("throws a TypeError on arguments of the wrong length or type", () => {
+  it("throws an InvalidArg error on arguments of the wrong length or type", () => {
     const load = nativeBackend();
     if (!load.ok) throw new Error(load.reason);
     const addon = require(ADDON_FILE) as Record<string, (...args: unknown[]) => unknown>;
@@ -232,21 +251,40 @@ describe("protocol: native ristretto255 backend vs libsodium wasm", function () 
       undefined,
       null,
     ];
+    const invalidArg = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+      return "accepted";
+    };
     for (const x of bad) {
-      expect(() => addon.scalarmult(x, p)).to.throw(TypeError);
-      expect(() => addon.scalarmult(s, x)).to.throw(TypeError);
-      expect(() => addon.scalarmult_base(x)).to.throw(TypeError);
-      expect(() => addon.add(p, x)).to.throw(TypeError);
-      expect(() => addon.sub(x, p)).to.throw(TypeError);
-      expect(() => addon.is_valid_point(x)).to.throw(TypeError);
+      expect(invalidArg(() => addon.scalarMul(x, p))).to.equal("InvalidArg");
+      expect(invalidArg(() => addon.scalarMul(s, x))).to.equal("InvalidArg");
+      expect(invalidArg(() => addon.baseMul(x))).to.equal("InvalidArg");
+      expect(invalidArg(() => addon.add(p, x))).to.equal("InvalidArg");
+      expect(invalidArg(() => addon.sub(x, p))).to.equal("InvalidArg");
+      expect(invalidArg(() => addon.isValidPoint(x))).to.equal("InvalidArg");
+      expect(invalidArg(() => addon.ecrecover(x, new Uint8Array(65)))).to.equal("InvalidArg");
     }
-    expect(() => addon.scalarmult(s)).to.throw(TypeError, /point must be a Uint8Array of 32 bytes/);
-    expect(() => addon.add(p, new Uint8Array(31))).to.throw(TypeError, /q must be 32 bytes, got 31/);
+    expect(() => addon.scalarMul(s)).to.throw();
+    expect(() => addon.add(p, new Uint8Array(31))).to.throw(/q must be 32 bytes, got 31/);
+    expect(() => addon.ecrecover(new Uint8Array(32), new Uint8Array(64))).to.throw(
+      /signature must be 65 bytes/,
+    );
+    expect(() => addon.rangeProofCommitments(p, p, p, 0, new Uint8Array(96))).to.throw(/64 bytes per branch/);
+    expect(() => addon.ballotCommitments(p, new Uint8Array(10), Uint32Array.of(1, 0, 1))).to.throw(
+      /body must be/,
+    );
+    expect(() => addon.ballotCommitments(p, new Uint8Array(0), Uint32Array.of(1, 2, 1))).to.throw(
+      /bad contest shape/,
+    );
     // A Buffer, and a 32-byte view into a larger buffer, are accepted; the result is a plain Uint8Array.
     const inner = new Uint8Array(64);
     inner.set(p, 16);
     const view = inner.subarray(16, 48);
-    expect(addon.is_valid_point(Buffer.from(p))).to.equal(true);
+    expect(addon.isValidPoint(Buffer.from(p))).to.equal(true);
     const sum = addon.add(view, Buffer.from(p)) as Uint8Array;
     expect(Object.getPrototypeOf(sum)).to.equal(Uint8Array.prototype);
     expect(hex(sum)).to.equal(hex(wasmBackend.add(p, p)));
@@ -257,7 +295,7 @@ describe("protocol: native ristretto255 backend vs libsodium wasm", function () 
       const { parentPort, workerData } = require("node:worker_threads");
       const addon = require(workerData.file);
       const one = new Uint8Array(32); one[0] = workerData.k;
-      parentPort.postMessage(Buffer.from(addon.scalarmult_base(one)).toString("hex"));`;
+      parentPort.postMessage(Buffer.from(addon.baseMul(one)).toString("hex"));`;
     const results = await Promise.all(
       [1, 2, 3, 4, 5].map(
         (k) =>
@@ -296,5 +334,182 @@ describe("protocol: native ristretto255 backend vs libsodium wasm", function () 
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe("protocol: native proof commitments, keccak and ECDSA recovery vs wasm and viem", function () {
+  this.timeout(120_000);
+  let addon: NativeAddon;
+
+  before(async function () {
+    await initCrypto();
+    if (!existsSync(ADDON_FILE)) {
+      console.log(`      (skipped: the native core is not built; run \`node scripts/build-native.cjs\`)`);
+      this.skip();
+    }
+    const load = nativeBackend();
+    if (!load.ok) throw new Error(`the native core is built but does not load: ${load.reason}`);
+    addon = load.addon;
+  });
+
+  const point = () => wasmBackend.baseMul(randomScalar());
+  const zero = () => new Uint8Array(32);
+  /** A proof of n branches: random, or with zero scalars, or the honest proof of value `lo`. */
+  function proofBytes(n: number, kind: "random" | "zeros" | "mixed"): Uint8Array {
+    const out = new Uint8Array(64 * n);
+    for (let k = 0; k < 2 * n; k++)
+      out.set(kind === "zeros" || (kind === "mixed" && k % 3 === 0) ? zero() : randomScalar(), 32 * k);
+    return out;
+  }
+
+  it("one proof's commitments: the same bytes on both backends, honest, random and degenerate", () => {
+    const { context } = setupElection(referenceManifest());
+    const key = context.jointKey;
+    for (const lo of [0, 1, 3])
+      for (const n of [1, 2, 4])
+        for (const kind of ["random", "zeros", "mixed"] as const) {
+          const cases: [Uint8Array, Uint8Array, Uint8Array][] = [
+            [key, point(), point()],
+            [key, IDENTITY, point()],
+            [key, point(), IDENTITY],
+            [IDENTITY, point(), point()],
+          ];
+          for (const [k, a, b] of cases) {
+            const proof = proofBytes(n, kind);
+            expect(hex(addon.rangeProofCommitments(k, a, b, lo, proof)), `${lo} ${n} ${kind}`).to.equal(
+              hex(wasmBackend.rangeProofCommitments(k, a, b, lo, proof)),
+            );
+          }
+        }
+    // Invalid points are refused by both.
+    for (const encoding of INVALID_ENCODINGS.slice(0, 6)) {
+      const bad = fromHex(encoding);
+      const proof = proofBytes(2, "random");
+      expect(() => addon.rangeProofCommitments(key, bad, point(), 0, proof)).to.throw(/not a valid/);
+      expect(outcome(() => wasmBackend.rangeProofCommitments(key, bad, point(), 0, proof))).to.equal(
+        "throws",
+      );
+    }
+  });
+
+  it("a ballot's commitments: the same bytes on both backends, for honest and tampered ballots", () => {
+    for (const manifest of [referenceManifest(), largerManifest()]) {
+      const { context } = setupElection(manifest);
+      const styleContests = manifest.ballotStyles[0].contests.map((id) =>
+        manifest.contests.find((c) => c.id === id)!,
+      );
+      const shape = Uint32Array.from(
+        styleContests.flatMap((c) => [c.options.length, c.minSelections, c.maxSelections]),
+      );
+      const choices = Object.fromEntries(
+        styleContests.map((c) => [c.id, c.options.slice(0, Math.max(1, c.minSelections)).map((o) => o.id)]),
+      );
+      for (let round = 0; round < 4; round++) {
+        const { bytes } = encryptBallot(context, 0, choices, nullifierOf(round), dummyCredential());
+        const bodyLength = styleContests.reduce(
+          (sum, c) => sum + c.options.length * 192 + 64 * (c.maxSelections - c.minSelections + 1),
+          0,
+        );
+        const body = bytes.slice(bytes.length - bodyLength);
+        if (round === 1) body.set(randomScalar(), 64); // a challenge of the first 0/1 proof
+        if (round === 2) body.set(new Uint8Array(32), 160); // a zero response
+        if (round === 3) {
+          // Option 2 cancels the others of the first contest: the summed ciphertext is the identity.
+          for (const half of [0, 32]) {
+            let others: Uint8Array = IDENTITY;
+            for (let k = 0; k < styleContests[0].options.length; k++)
+              if (k !== 1)
+                others = wasmBackend.add(others, body.subarray(192 * k + half, 192 * k + half + 32));
+            body.set(wasmBackend.sub(IDENTITY, others), 192 + half);
+          }
+        }
+        const native = addon.ballotCommitments(context.jointKey, body, shape);
+        expect(hex(native), `round ${round}`).to.equal(
+          hex(wasmBackend.ballotCommitments(context.jointKey, body, shape)),
+        );
+        if (round === 3) {
+          const at = styleContests[0].options.length * 160;
+          expect(hex(native.subarray(at, at + 64))).to.equal("00".repeat(64));
+        }
+      }
+    }
+  });
+
+  it("keccak256, the EIP-712 digest and the nullifier agree with viem", () => {
+    for (const length of [0, 1, 31, 32, 135, 136, 137, 1328, 5000]) {
+      const data = randomBytes(length);
+      expect(hex(addon.keccak256(data))).to.equal(keccak256(data).slice(2));
+    }
+    const location = { chainId: 31337n, election: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
+    for (const sequence of [0n, 1n, 255n, (1n << 64n) - 1n]) {
+      const ballot = randomBytes(100 + Number(sequence % 1000n));
+      const viemDigest = hashTypedData({
+        domain: ballotDomain(location.chainId, location.election),
+        types: ballotTypes,
+        primaryType: "Ballot",
+        message: { ballot: toHexString(ballot), sequence },
+      });
+      expect(ballotDigest(location, ballot, sequence)).to.equal(viemDigest);
+    }
+    const voter = privateKeyToAccount(generatePrivateKey()).address;
+    expect(eip712NullifierOf(location.election, voter)).to.equal(
+      keccak256(encodeAbiParameters([{ type: "address" }, { type: "address" }], [location.election, voter])),
+    );
+  });
+
+  it("recovers the same signer as viem (@noble/curves), and refuses the same malformed signatures", async () => {
+    const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const HALF = ORDER >> 1n;
+    const word = (value: bigint) => value.toString(16).padStart(64, "0");
+    /** recoverBallotSigner's JavaScript path: the low-s and v rules, then viem. */
+    async function viemVerdict(digest: Hex, signature: Hex): Promise<string> {
+      const s = BigInt(`0x${signature.slice(66, 130)}`);
+      const v = parseInt(signature.slice(130, 132), 16);
+      if (s > HALF || (v !== 27 && v !== 28)) return "null";
+      try {
+        return (await recoverAddress({ hash: digest, signature })).toLowerCase();
+      } catch {
+        return "null";
+      }
+    }
+    const nativeVerdict = (digest: Hex, signature: Hex) => {
+      const signer = addon.ecrecover(fromHex(digest.slice(2)), fromHex(signature.slice(2)));
+      return signer === null ? "null" : `0x${hex(signer)}`;
+    };
+    const cases: [Hex, Hex, string][] = [];
+    for (let i = 0; i < 12; i++) {
+      const account = privateKeyToAccount(generatePrivateKey());
+      const digest = keccak256(randomBytes(40));
+      const signature = await account.sign({ hash: digest });
+      const r = BigInt(signature.slice(0, 66));
+      const s = BigInt(`0x${signature.slice(66, 130)}`);
+      const v = parseInt(signature.slice(130, 132), 16);
+      const vHex = (x: number) => x.toString(16).padStart(2, "0");
+      const flipped = v === 27 ? 28 : 27;
+      cases.push([digest, signature, "honest"]);
+      cases.push([digest, `0x${word(r)}${word(ORDER - s)}${vHex(flipped)}`, "high s"]);
+      cases.push([digest, `0x${word(r)}${word(s)}${vHex(flipped)}`, "other v"]);
+      for (const badV of [0, 1, 26, 29, 255])
+        cases.push([digest, `0x${word(r)}${word(s)}${vHex(badV)}`, `v ${badV}`]);
+      cases.push([digest, `0x${word(0n)}${word(s)}${vHex(v)}`, "r = 0"]);
+      cases.push([digest, `0x${word(r)}${word(0n)}${vHex(v)}`, "s = 0"]);
+      cases.push([digest, `0x${word(ORDER)}${word(s)}${vHex(v)}`, "r = n"]);
+      cases.push([digest, `0x${word(ORDER + 5n)}${word(s)}${vHex(v)}`, "r > n"]);
+      cases.push([digest, `0x${word((1n << 256n) - 1n)}${word(s)}${vHex(v)}`, "r = 2^256 - 1"]);
+      cases.push([digest, `0x${word(r)}${word(HALF)}${vHex(v)}`, "s = n / 2"]);
+      cases.push([digest, `0x${word(r)}${word(HALF + 1n)}${vHex(v)}`, "s = n / 2 + 1"]);
+      cases.push([digest, `0x${hex(randomBytes(64))}${vHex(27 + (i % 2))}`, "random r, s"]);
+      cases.push([keccak256(randomBytes(8)), signature, "another digest"]);
+    }
+    let honest = 0;
+    for (const [digest, signature, label] of cases) {
+      const expected = await viemVerdict(digest, signature);
+      expect(nativeVerdict(digest, signature), `${label}: ${signature}`).to.equal(expected);
+      if (label === "honest") {
+        expect(expected).to.not.equal("null");
+        honest++;
+      }
+    }
+    expect(honest).to.equal(12);
   });
 });

@@ -2,12 +2,15 @@ import sodium from "libsodium-wrappers-sumo";
 
 /**
  * Which code runs the ristretto255 group operations (s * P, s * G, P + Q,
- * P - Q, the validity of an encoding): the native addon over the system
- * libsodium (server/protocol/primitives/native, built by
- * scripts/build-native.cjs on `npm ci`) when it loads in Node, libsodium's wasm
- * build otherwise. Both run the same libsodium C code, so they give the same
- * bytes; the native one is two to three times faster. Scalar arithmetic and
- * hashing always use the wasm build.
+ * P - Q, the validity of an encoding, the commitments of the ballot proofs):
+ * the native crypto core (server/protocol/primitives/native-rs, Rust on
+ * curve25519-dalek and k256, built by scripts/build-native.cjs on `npm ci`)
+ * when it loads in Node, libsodium's wasm build otherwise. Both compute the
+ * same bytes (test/protocol/backend.test.ts cross-checks them and
+ * @noble/curves); the native one keeps points decoded within a call, uses
+ * multi-scalar multiplication with precomputed tables for G and the election
+ * key, and also recovers EIP-712 signers (secp256k1). Scalar arithmetic and
+ * the protocol hashes use the wasm build.
  *
  * BALLOT_LEDGER_CRYPTO_BACKEND=wasm|native forces one; `native` when the addon
  * cannot be loaded makes initCrypto() fail with the reason.
@@ -29,21 +32,62 @@ export interface GroupBackend {
   sub(p: Uint8Array, q: Uint8Array): Uint8Array;
   /** Canonical ristretto255 encoding (the identity included). */
   isValidPoint(bytes: Uint8Array): boolean;
+  /**
+   * One disjunctive proof over the ciphertext (a, b) under `key` and the range lo..lo+n-1
+   * (protocol.md section 4.2), `proof` = c_0..c_{n-1} || z_0..z_{n-1} (canonical scalars):
+   * sum(c_j) || a_0 || b_0 || ... || a_{n-1} || b_{n-1} with a_j = z_j*G - c_j*A and
+   * b_j = z_j*K - c_j*(B - (lo + j)*G), 32 + 64n bytes. Throws on an invalid point.
+   */
+  rangeProofCommitments(
+    key: Uint8Array,
+    a: Uint8Array,
+    b: Uint8Array,
+    lo: number,
+    proof: Uint8Array,
+  ): Uint8Array;
+  /**
+   * Every proof of a ballot in one call (protocol.md section 9.2): `body` is the ballot
+   * encoding after the credential (per contest, per option A || B || 0/1 proof, then the range
+   * proof), `shape` (options, lo, hi) per contest. Per contest: per option the 160 bytes of
+   * rangeProofCommitments over [0, 1], then sum(A) || sum(B), then the range proof's
+   * rangeProofCommitments over the sum.
+   */
+  ballotCommitments(key: Uint8Array, body: Uint8Array, shape: Uint32Array): Uint8Array;
 }
 
-/** The addon's exports (native/ristretto.c). */
-export interface RistrettoAddon {
-  scalarmult(scalar: Uint8Array, point: Uint8Array): Uint8Array;
-  scalarmult_base(scalar: Uint8Array): Uint8Array;
+/** The native core's exports (native-rs/src/lib.rs). */
+export interface NativeAddon {
+  scalarMul(scalar: Uint8Array, point: Uint8Array): Uint8Array;
+  baseMul(scalar: Uint8Array): Uint8Array;
   add(p: Uint8Array, q: Uint8Array): Uint8Array;
   sub(p: Uint8Array, q: Uint8Array): Uint8Array;
-  is_valid_point(bytes: Uint8Array): boolean;
+  isValidPoint(bytes: Uint8Array): boolean;
+  rangeProofCommitments(
+    key: Uint8Array,
+    a: Uint8Array,
+    b: Uint8Array,
+    lo: number,
+    proof: Uint8Array,
+  ): Uint8Array;
+  ballotCommitments(key: Uint8Array, body: Uint8Array, shape: Uint32Array): Uint8Array;
+  keccak256(data: Uint8Array): Uint8Array;
+  ecrecover(digest: Uint8Array, signature: Uint8Array): Uint8Array | null;
 }
 
 export const BACKEND_ENV = "BALLOT_LEDGER_CRYPTO_BACKEND";
 /** Relative to this file; scripts/build-native.cjs writes it there. */
-const ADDON_PATH = "./native/build/Release/ristretto.node";
-const ADDON_FUNCTIONS = ["scalarmult", "scalarmult_base", "add", "sub", "is_valid_point"] as const;
+const ADDON_PATH = "./native-rs/target/ballot_ledger_native.node";
+const ADDON_FUNCTIONS = [
+  "scalarMul",
+  "baseMul",
+  "add",
+  "sub",
+  "isValidPoint",
+  "rangeProofCommitments",
+  "ballotCommitments",
+  "keccak256",
+  "ecrecover",
+] as const;
 
 const IDENTITY = new Uint8Array(32);
 function isZero(bytes: Uint8Array): boolean {
@@ -52,34 +96,138 @@ function isZero(bytes: Uint8Array): boolean {
   return acc === 0;
 }
 
+const BYTES = 32;
+
+function wasmScalarMul(scalar: Uint8Array, point: Uint8Array): Uint8Array {
+  if (isZero(scalar) || isZero(point)) return new Uint8Array(IDENTITY);
+  return sodium.crypto_scalarmult_ristretto255(scalar, point);
+}
+
+function wasmBaseMul(scalar: Uint8Array): Uint8Array {
+  if (isZero(scalar)) return new Uint8Array(IDENTITY);
+  return sodium.crypto_scalarmult_ristretto255_base(scalar);
+}
+
+function littleEndian32(value: number): Uint8Array {
+  const out = new Uint8Array(BYTES);
+  new DataView(out.buffer).setUint32(0, value, true);
+  return out;
+}
+
+/** rangeProofCommitments written into `out` at `offset`, with libsodium's operations one by one. */
+function wasmCommitmentsInto(
+  out: Uint8Array,
+  offset: number,
+  key: Uint8Array,
+  a: Uint8Array,
+  b: Uint8Array,
+  lo: number,
+  proof: Uint8Array,
+): number {
+  const n = proof.length / (2 * BYTES);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`proof must be 64 bytes per branch, got ${proof.length}`);
+  const base = wasmBaseMul(littleEndian32(1));
+  let shifted = lo === 0 ? b : sodium.crypto_core_ristretto255_sub(b, wasmBaseMul(littleEndian32(lo)));
+  let sum: Uint8Array = new Uint8Array(BYTES);
+  let at = offset + BYTES;
+  for (let j = 0; j < n; j++) {
+    const c = proof.subarray(BYTES * j, BYTES * (j + 1));
+    const z = proof.subarray(BYTES * (n + j), BYTES * (n + j + 1));
+    sum = sodium.crypto_core_ristretto255_scalar_add(sum, c);
+    out.set(sodium.crypto_core_ristretto255_sub(wasmBaseMul(z), wasmScalarMul(c, a)), at);
+    out.set(
+      sodium.crypto_core_ristretto255_sub(wasmScalarMul(z, key), wasmScalarMul(c, shifted)),
+      at + BYTES,
+    );
+    at += 2 * BYTES;
+    if (j + 1 < n) shifted = sodium.crypto_core_ristretto255_sub(shifted, base);
+  }
+  out.set(sum, offset);
+  return at;
+}
+
+/** The size of ballotCommitments' output for `shape`, and of the body it reads. */
+function ballotShapeSizes(shape: Uint32Array): { body: number; output: number } {
+  if (shape.length % 3 !== 0) throw new RangeError("shape must hold 3 numbers per contest");
+  let body = 0;
+  let output = 0;
+  for (let i = 0; i < shape.length; i += 3) {
+    const [options, lo, hi] = [shape[i], shape[i + 1], shape[i + 2]];
+    if (hi < lo || hi - lo >= 65 || options === 0 || options > 1024)
+      throw new RangeError(`bad contest shape (${options}, ${lo}, ${hi})`);
+    const branches = hi - lo + 1;
+    body += options * 6 * BYTES + 2 * BYTES * branches;
+    output += options * 5 * BYTES + 3 * BYTES + 2 * BYTES * branches;
+  }
+  return { body, output };
+}
+
 /** libsodium-wrappers-sumo; it throws where the C function returns -1. */
 export const wasmBackend: GroupBackend = {
   name: "wasm",
-  scalarMul(scalar, point) {
-    if (isZero(scalar) || isZero(point)) return new Uint8Array(IDENTITY);
-    return sodium.crypto_scalarmult_ristretto255(scalar, point);
-  },
-  baseMul(scalar) {
-    if (isZero(scalar)) return new Uint8Array(IDENTITY);
-    return sodium.crypto_scalarmult_ristretto255_base(scalar);
-  },
+  scalarMul: wasmScalarMul,
+  baseMul: wasmBaseMul,
   add: (p, q) => sodium.crypto_core_ristretto255_add(p, q),
   sub: (p, q) => sodium.crypto_core_ristretto255_sub(p, q),
   isValidPoint: (bytes) => sodium.crypto_core_ristretto255_is_valid_point(bytes),
+  rangeProofCommitments(key, a, b, lo, proof) {
+    const out = new Uint8Array(BYTES + proof.length);
+    wasmCommitmentsInto(out, 0, key, a, b, lo, proof);
+    return out;
+  },
+  ballotCommitments(key, body, shape) {
+    const sizes = ballotShapeSizes(shape);
+    if (body.length !== sizes.body)
+      throw new RangeError(`body must be ${sizes.body} bytes, got ${body.length}`);
+    const out = new Uint8Array(sizes.output);
+    let read = 0;
+    let write = 0;
+    for (let i = 0; i < shape.length; i += 3) {
+      const [options, lo, hi] = [shape[i], shape[i + 1], shape[i + 2]];
+      let sumA: Uint8Array = new Uint8Array(IDENTITY);
+      let sumB: Uint8Array = new Uint8Array(IDENTITY);
+      for (let k = 0; k < options; k++) {
+        const a = body.subarray(read, read + BYTES);
+        const b = body.subarray(read + BYTES, read + 2 * BYTES);
+        write = wasmCommitmentsInto(
+          out,
+          write,
+          key,
+          a,
+          b,
+          0,
+          body.subarray(read + 2 * BYTES, read + 6 * BYTES),
+        );
+        sumA = sodium.crypto_core_ristretto255_add(sumA, a);
+        sumB = sodium.crypto_core_ristretto255_add(sumB, b);
+        read += 6 * BYTES;
+      }
+      out.set(sumA, write);
+      out.set(sumB, write + BYTES);
+      write += 2 * BYTES;
+      const length = 2 * BYTES * (hi - lo + 1);
+      write = wasmCommitmentsInto(out, write, key, sumA, sumB, lo, body.subarray(read, read + length));
+      read += length;
+    }
+    return out;
+  },
 };
 
-export function nativeBackendOf(addon: RistrettoAddon): GroupBackend {
+export function nativeBackendOf(addon: NativeAddon): GroupBackend {
   return {
     name: "native",
-    scalarMul: (scalar, point) => addon.scalarmult(scalar, point),
-    baseMul: (scalar) => addon.scalarmult_base(scalar),
+    scalarMul: (scalar, point) => addon.scalarMul(scalar, point),
+    baseMul: (scalar) => addon.baseMul(scalar),
     add: (p, q) => addon.add(p, q),
     sub: (p, q) => addon.sub(p, q),
-    isValidPoint: (bytes) => addon.is_valid_point(bytes),
+    isValidPoint: (bytes) => addon.isValidPoint(bytes),
+    rangeProofCommitments: (key, a, b, lo, proof) => addon.rangeProofCommitments(key, a, b, lo, proof),
+    ballotCommitments: (key, body, shape) => addon.ballotCommitments(key, body, shape),
   };
 }
 
-type NativeLoad = { ok: true; backend: GroupBackend } | { ok: false; reason: string };
+type NativeLoad = { ok: true; backend: GroupBackend; addon: NativeAddon } | { ok: false; reason: string };
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message.split("\n")[0] : String(error);
@@ -93,10 +241,10 @@ function loadNative(): NativeLoad {
   if (typeof __filename !== "string") return { ok: false, reason: "not loaded as a CommonJS module" };
   try {
     const { createRequire } = process.getBuiltinModule("node:module");
-    const addon = createRequire(__filename)(ADDON_PATH) as Partial<RistrettoAddon>;
+    const addon = createRequire(__filename)(ADDON_PATH) as Partial<NativeAddon>;
     const missing = ADDON_FUNCTIONS.filter((fn) => typeof addon[fn] !== "function");
     if (missing.length > 0) return { ok: false, reason: `the addon lacks ${missing.join(", ")}` };
-    return { ok: true, backend: nativeBackendOf(addon as RistrettoAddon) };
+    return { ok: true, backend: nativeBackendOf(addon as NativeAddon), addon: addon as NativeAddon };
   } catch (error) {
     return { ok: false, reason: errorMessage(error) };
   }
@@ -120,8 +268,8 @@ function chooseBackend(): GroupBackend {
   if (native.ok) return native.backend;
   if (wanted === "native")
     throw new Error(
-      `${BACKEND_ENV}=native but the native ristretto255 addon is unavailable (${native.reason}); ` +
-        "build it with `node scripts/build-native.cjs` (needs a C compiler and libsodium-dev)",
+      `${BACKEND_ENV}=native but the native crypto core is unavailable (${native.reason}); ` +
+        "build it with `node scripts/build-native.cjs` (needs the Rust toolchain: cargo)",
     );
   return wasmBackend;
 }
@@ -152,4 +300,15 @@ export function cryptoBackend(): CryptoBackendName {
 export function groupBackend(): GroupBackend {
   if (active === null) throw new Error("crypto not initialised: await initCrypto() first");
   return active;
+}
+
+/**
+ * The native core's keccak256 and secp256k1 signer recovery when the native
+ * backend is active (after initCrypto()), else null (the callers then use viem's JavaScript code,
+ * which gives the same answers: test/protocol/backend.test.ts).
+ */
+export function nativeSecp256k1(): Pick<NativeAddon, "keccak256" | "ecrecover"> | null {
+  if (active === null || active.name !== "native") return null;
+  const load = nativeBackend();
+  return load.ok ? load.addon : null;
 }

@@ -1,3 +1,5 @@
+import { keccak256 } from "viem";
+import { nativeSecp256k1 } from "./backend";
 import { lib } from "./sodium";
 import { concatBytes, u32be, utf8 } from "./bytes";
 import { GROUP_ID, reduceWide, type Scalar } from "./group";
@@ -49,3 +51,9 @@ export const taggedDigest32 = (tag: string, parts: readonly Uint8Array[]): Uint8
 /** Fiat-Shamir challenges and derived scalars: the 64-byte digest reduced modulo q (no bias). */
 export const hashToScalar = (tag: string, parts: readonly Uint8Array[]): Scalar =>
   reduceWide(taggedHash(tag, parts));
+
+/** Ethereum's keccak256 (ballot hashes, EIP-712 digests): on the native core when it is active, else viem's. */
+export function keccak256Bytes(data: Uint8Array): Uint8Array {
+  const native = nativeSecp256k1();
+  return native !== null ? native.keccak256(data) : keccak256(data, "bytes");
+}

@@ -1,0 +1,368 @@
+//! Native crypto core of ballot-ledger (server/protocol/primitives/backend.ts): ristretto255 on
+//! curve25519-dalek and secp256k1 public-key recovery on k256, as a Node addon (napi-rs).
+//! Built by scripts/build-native.cjs; the libsodium wasm backend computes the same bytes and
+//! test/protocol/backend.test.ts cross-checks the two (and @noble/curves, viem).
+//!
+//! Every function is synchronous, keeps no state but a per-thread cache of precomputed tables
+//! for the election keys it has seen, and takes Uint8Array (or Buffer) arguments of fixed size
+//! (an error otherwise). Results are fresh Uint8Arrays.
+//!
+//! Scalar arguments of `scalarMul` / `baseMul` follow libsodium's crypto_scalarmult_ristretto255:
+//! any 32 bytes, the top bit cleared, the rest read as an integer (so reduced modulo q); the
+//! identity result is returned as 32 zero bytes (libsodium refuses it; backend.ts maps that
+//! refusal to the identity too). Point arguments must be canonical ristretto255 encodings
+//! (RFC 9496 section 4.3.1; the identity included).
+
+use std::cell::RefCell;
+
+use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT, RISTRETTO_BASEPOINT_TABLE};
+use curve25519_dalek::ristretto::{
+    CompressedRistretto, RistrettoPoint, VartimeRistrettoPrecomputation,
+};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{Identity, VartimePrecomputedMultiscalarMul};
+use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use napi::bindgen_prelude::{Error, Result, Status, Uint32Array, Uint8Array};
+use napi_derive::napi;
+use sha3::{Digest, Keccak256};
+
+const BYTES: usize = 32;
+
+fn invalid_arg(what: &str, expected: usize, got: usize) -> Error {
+    Error::new(
+        Status::InvalidArg,
+        format!("{what} must be {expected} bytes, got {got}"),
+    )
+}
+
+fn fixed<'a>(what: &str, bytes: &'a [u8]) -> Result<&'a [u8; BYTES]> {
+    bytes
+        .try_into()
+        .map_err(|_| invalid_arg(what, BYTES, bytes.len()))
+}
+
+fn decode_point(what: &str, bytes: &[u8]) -> Result<RistrettoPoint> {
+    CompressedRistretto(*fixed(what, bytes)?)
+        .decompress()
+        .ok_or_else(|| {
+            Error::from_reason(format!("{what}: not a valid ristretto255 point encoding"))
+        })
+}
+
+/// libsodium's reading of a scalar for crypto_scalarmult_ristretto255(_base): top bit cleared.
+fn sodium_scalar(what: &str, bytes: &[u8]) -> Result<Scalar> {
+    let mut s = *fixed(what, bytes)?;
+    s[31] &= 0x7f;
+    Ok(Scalar::from_bytes_mod_order(s))
+}
+
+fn canonical_scalar(what: &str, bytes: &[u8]) -> Result<Scalar> {
+    Option::from(Scalar::from_canonical_bytes(*fixed(what, bytes)?))
+        .ok_or_else(|| Error::from_reason(format!("{what}: not a canonical scalar")))
+}
+
+fn encode(point: &RistrettoPoint) -> Uint8Array {
+    Uint8Array::new(point.compress().to_bytes().to_vec())
+}
+
+/// s * P (the identity for s = 0 mod q or P = identity).
+#[napi(js_name = "scalarMul")]
+pub fn scalar_mul(scalar: Uint8Array, point: Uint8Array) -> Result<Uint8Array> {
+    let p = decode_point("point", &point)?;
+    Ok(encode(&(sodium_scalar("scalar", &scalar)? * p)))
+}
+
+/// s * G with the precomputed base-point table (constant time).
+#[napi(js_name = "baseMul")]
+pub fn base_mul(scalar: Uint8Array) -> Result<Uint8Array> {
+    Ok(encode(
+        &(RISTRETTO_BASEPOINT_TABLE * &sodium_scalar("scalar", &scalar)?),
+    ))
+}
+
+#[napi]
+pub fn add(p: Uint8Array, q: Uint8Array) -> Result<Uint8Array> {
+    Ok(encode(&(decode_point("p", &p)? + decode_point("q", &q)?)))
+}
+
+#[napi]
+pub fn sub(p: Uint8Array, q: Uint8Array) -> Result<Uint8Array> {
+    Ok(encode(&(decode_point("p", &p)? - decode_point("q", &q)?)))
+}
+
+/// Canonical ristretto255 encoding (the identity included).
+#[napi(js_name = "isValidPoint")]
+pub fn is_valid_point(bytes: Uint8Array) -> Result<bool> {
+    Ok(CompressedRistretto(*fixed("point", &bytes)?)
+        .decompress()
+        .is_some())
+}
+
+/// The index of the first invalid encoding among the 32-byte points packed in `points`, or -1:
+/// the points of many ciphertexts checked in one call (protocol.md section 9.2).
+#[napi(js_name = "firstInvalidPoint")]
+pub fn first_invalid_point(points: Uint8Array) -> Result<i64> {
+    if points.len() % BYTES != 0 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "points must be a multiple of 32 bytes, got {}",
+                points.len()
+            ),
+        ));
+    }
+    for (i, chunk) in points.chunks_exact(BYTES).enumerate() {
+        let bytes: [u8; BYTES] = chunk.try_into().expect("32-byte chunk");
+        if CompressedRistretto(bytes).decompress().is_none() {
+            return Ok(i as i64);
+        }
+    }
+    Ok(-1)
+}
+
+/// Precomputed wNAF tables of the fixed bases: G, and the election key K (one per key seen).
+struct KeyTables {
+    key: [u8; BYTES],
+    tables: VartimeRistrettoPrecomputation,
+}
+
+struct Tables {
+    base: VartimeRistrettoPrecomputation,
+    keys: Vec<KeyTables>,
+}
+
+/// A handful of keys per thread: an observer or auditor may check several elections.
+const KEY_CACHE: usize = 4;
+
+thread_local! {
+    static TABLES: RefCell<Option<Tables>> = const { RefCell::new(None) };
+}
+
+fn with_tables<T>(
+    key_bytes: &[u8],
+    f: impl FnOnce(&VartimeRistrettoPrecomputation, &VartimeRistrettoPrecomputation) -> Result<T>,
+) -> Result<T> {
+    let key = *fixed("key", key_bytes)?;
+    TABLES.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let tables = slot.get_or_insert_with(|| Tables {
+            base: VartimeRistrettoPrecomputation::new([RISTRETTO_BASEPOINT_POINT]),
+            keys: Vec::new(),
+        });
+        let index = match tables.keys.iter().position(|entry| entry.key == key) {
+            Some(index) => index,
+            None => {
+                let point = decode_point("key", &key)?;
+                if tables.keys.len() >= KEY_CACHE {
+                    tables.keys.remove(0);
+                }
+                tables.keys.push(KeyTables {
+                    key,
+                    tables: VartimeRistrettoPrecomputation::new([point]),
+                });
+                tables.keys.len() - 1
+            }
+        };
+        f(&tables.base, &tables.keys[index].tables)
+    })
+}
+
+/// Appends sum(c_j) || a_0 || b_0 || ... || a_{n-1} || b_{n-1} for one disjunctive proof
+/// (protocol.md section 4.2) over the ciphertext (A, B) and the range lo..lo + n - 1:
+///
+///   a_j = z_j*G - c_j*A,   b_j = z_j*K - c_j*(B - (lo + j)*G)
+///
+/// each commitment one multi-scalar multiplication over a precomputed table (G or K) and one
+/// variable base; B - m*G stays decoded from one branch to the next.
+fn append_commitments(
+    out: &mut Vec<u8>,
+    base: &VartimeRistrettoPrecomputation,
+    key: &VartimeRistrettoPrecomputation,
+    a: &RistrettoPoint,
+    b: &RistrettoPoint,
+    lo: u32,
+    proof: &[u8],
+) -> Result<()> {
+    let n = proof.len() / (2 * BYTES);
+    let mut sum = Scalar::ZERO;
+    let mut scalars = Vec::with_capacity(2 * n);
+    for chunk in proof.chunks_exact(BYTES) {
+        scalars.push(canonical_scalar("proof scalar", chunk)?);
+    }
+    for c in &scalars[..n] {
+        sum += c;
+    }
+    out.extend_from_slice(sum.as_bytes());
+    let mut shifted = if lo == 0 {
+        *b
+    } else {
+        b - RISTRETTO_BASEPOINT_TABLE * &Scalar::from(lo)
+    };
+    for j in 0..n {
+        let c = scalars[j];
+        let z = scalars[n + j];
+        let commitment_a = base.vartime_mixed_multiscalar_mul([z], [-c], [*a]);
+        let commitment_b = key.vartime_mixed_multiscalar_mul([z], [-c], [shifted]);
+        out.extend_from_slice(commitment_a.compress().as_bytes());
+        out.extend_from_slice(commitment_b.compress().as_bytes());
+        if j + 1 < n {
+            shifted -= RISTRETTO_BASEPOINT_POINT;
+        }
+    }
+    Ok(())
+}
+
+fn check_proof_length(what: &str, length: usize, branches: usize) -> Result<()> {
+    if branches == 0 || length != 2 * BYTES * branches {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!("{what} must be 64 bytes per branch ({branches} branches), got {length}"),
+        ));
+    }
+    Ok(())
+}
+
+/// One disjunctive proof's challenge sum and recomputed commitments (see append_commitments),
+/// `proof` = c_0 .. c_{n-1} || z_0 .. z_{n-1} with canonical scalars; A, B and K may be the
+/// identity. Returns 32 + 64 * n bytes; the caller hashes the commitments into the challenge.
+#[napi(js_name = "rangeProofCommitments")]
+pub fn range_proof_commitments(
+    key: Uint8Array,
+    a: Uint8Array,
+    b: Uint8Array,
+    lo: u32,
+    proof: Uint8Array,
+) -> Result<Uint8Array> {
+    check_proof_length("proof", proof.len(), proof.len() / (2 * BYTES))?;
+    let a_point = decode_point("a", &a)?;
+    let b_point = decode_point("b", &b)?;
+    with_tables(&key, |base, key_tables| {
+        let mut out = Vec::with_capacity(BYTES + proof.len());
+        append_commitments(&mut out, base, key_tables, &a_point, &b_point, lo, &proof)?;
+        Ok(Uint8Array::new(out))
+    })
+}
+
+/// Every proof of a ballot in one call (protocol.md sections 5 and 9.2). `body` is the ballot's
+/// encoding after the credential: per contest, per option A || B || c0 || c1 || z0 || z1, then
+/// the contest's range proof; `shape` holds (options, lo, hi) per contest. Returns, per contest:
+/// per option sum(c) || a0 || b0 || a1 || b1 (160 bytes), then the summed ciphertext
+/// sum(A) || sum(B), then the range proof's sum(c) || commitments (32 + 64 * (hi - lo + 1)).
+#[napi(js_name = "ballotCommitments")]
+pub fn ballot_commitments(
+    key: Uint8Array,
+    body: Uint8Array,
+    shape: Uint32Array,
+) -> Result<Uint8Array> {
+    if shape.len() % 3 != 0 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!("shape must hold 3 numbers per contest, got {}", shape.len()),
+        ));
+    }
+    let mut expected = 0usize;
+    let mut output = 0usize;
+    for contest in shape.chunks_exact(3) {
+        let (options, lo, hi) = (contest[0] as usize, contest[1], contest[2]);
+        if hi < lo || hi - lo >= 65 || options == 0 || options > 1024 {
+            return Err(Error::new(
+                Status::InvalidArg,
+                format!("bad contest shape ({options}, {lo}, {hi})"),
+            ));
+        }
+        let branches = (hi - lo) as usize + 1;
+        expected += options * 6 * BYTES + 2 * BYTES * branches;
+        output += options * 5 * BYTES + 3 * BYTES + 2 * BYTES * branches;
+    }
+    if body.len() != expected {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "body must be {expected} bytes for this shape, got {}",
+                body.len()
+            ),
+        ));
+    }
+    with_tables(&key, |base, key_tables| {
+        let mut out = Vec::with_capacity(output);
+        let mut offset = 0usize;
+        for contest in shape.chunks_exact(3) {
+            let (options, lo, hi) = (contest[0] as usize, contest[1], contest[2]);
+            let mut sum_a = RistrettoPoint::identity();
+            let mut sum_b = RistrettoPoint::identity();
+            for _ in 0..options {
+                let a = decode_point("a", &body[offset..offset + BYTES])?;
+                let b = decode_point("b", &body[offset + BYTES..offset + 2 * BYTES])?;
+                append_commitments(
+                    &mut out,
+                    base,
+                    key_tables,
+                    &a,
+                    &b,
+                    0,
+                    &body[offset + 2 * BYTES..offset + 6 * BYTES],
+                )?;
+                sum_a += a;
+                sum_b += b;
+                offset += 6 * BYTES;
+            }
+            out.extend_from_slice(sum_a.compress().as_bytes());
+            out.extend_from_slice(sum_b.compress().as_bytes());
+            let length = 2 * BYTES * ((hi - lo) as usize + 1);
+            append_commitments(
+                &mut out,
+                base,
+                key_tables,
+                &sum_a,
+                &sum_b,
+                lo,
+                &body[offset..offset + length],
+            )?;
+            offset += length;
+        }
+        Ok(Uint8Array::new(out))
+    })
+}
+
+/// keccak256 (Ethereum's), for the ballot hash and the EIP-712 digest.
+#[napi]
+pub fn keccak256(data: Uint8Array) -> Uint8Array {
+    Uint8Array::new(Keccak256::digest(&data[..]).to_vec())
+}
+
+/// secp256k1 order / 2 (big-endian): a larger s is a malleable copy, refused as OpenZeppelin's
+/// ECDSA and recoverBallotSigner refuse it.
+const HALF_ORDER: [u8; BYTES] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
+/// The Ethereum address that signed a 32-byte digest with a 65-byte r || s || v signature, or
+/// null: v must be 27 or 28, r and s in [1, n - 1], s <= n / 2, and R must be a curve point
+/// (the checks of ecrecover plus OpenZeppelin's low-s rule). Never throws on a bad signature.
+#[napi]
+pub fn ecrecover(digest: Uint8Array, signature: Uint8Array) -> Result<Option<Uint8Array>> {
+    let digest = fixed("digest", &digest)?;
+    if signature.len() != 65 {
+        return Err(invalid_arg("signature", 65, signature.len()));
+    }
+    let v = signature[64];
+    if v != 27 && v != 28 {
+        return Ok(None);
+    }
+    if signature[32..64] > HALF_ORDER[..] {
+        return Ok(None);
+    }
+    let Ok(sig) = Signature::from_slice(&signature[..64]) else {
+        return Ok(None);
+    };
+    let Some(recovery) = RecoveryId::from_byte(v - 27) else {
+        return Ok(None);
+    };
+    let Ok(key) = VerifyingKey::recover_from_prehash(digest, &sig, recovery) else {
+        return Ok(None);
+    };
+    let point = key.to_encoded_point(false);
+    let hash = Keccak256::digest(&point.as_bytes()[1..]);
+    Ok(Some(Uint8Array::new(hash[12..].to_vec())))
+}
