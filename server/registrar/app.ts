@@ -1,26 +1,30 @@
 import express, { type Express } from "express";
 import pino, { type Logger } from "pino";
-import { Counter } from "prom-client";
+import { Counter, Gauge } from "prom-client";
 import type { Address, Hex } from "viem";
 import { z } from "zod";
 import { publicClientFor, walletClientFor, type ChainEndpoint } from "../chain/clients";
 import type { RegistrarKeyPair } from "../protocol/credential-issuer";
 import { hexToBytes } from "../protocol/primitives/bytes";
 import { VOTER_ID_SALT_BYTES } from "../protocol/issuance";
+import { cachedRead } from "../service/chain-tx";
 import {
   ApiError,
+  DEFAULT_HEALTH_RATE_LIMIT,
   errorHandlers,
   jsonBody,
   listen,
   parseRequest,
   perClientRateLimit,
   requestLog,
+  type ConnectionLimits,
   type Listening,
   type RateLimitConfig,
 } from "../service/http";
 import { electionOrigin, registrarKeysOnChain } from "../service/election-info";
 import { httpMetrics, metricsRoute, serviceRegistry } from "../service/metrics";
 import { publicApiCors } from "../booth/serve";
+import { AttemptGuard, type AttemptPolicy } from "./attempts";
 import { Issuer } from "./issuer";
 import { IssuanceJournal } from "./journal";
 import { VOTER_ID_PATTERN, type IdentityProvider } from "./roll";
@@ -47,6 +51,12 @@ export interface RegistrarConfig {
   bodyLimitBytes?: number;
   /** Per client IP; default 60 requests a minute. */
   rateLimit?: RateLimitConfig;
+  /** Wrong-code limits per source and voter id (attempts.ts); default DEFAULT_ATTEMPT_POLICY. */
+  attempts?: Partial<AttemptPolicy>;
+  /** /health and /metrics per client IP; default 120 requests a minute. */
+  healthRateLimit?: RateLimitConfig;
+  /** Header, request and idle timeouts, connections per source (defaults: DEFAULT_CONNECTION_LIMITS). */
+  connectionLimits?: Partial<ConnectionLimits>;
   /** Express "trust proxy" setting, when behind a reverse proxy. */
   trustProxy?: boolean | number | string;
   logger?: Logger;
@@ -54,7 +64,17 @@ export interface RegistrarConfig {
   defaultMetrics?: boolean;
 }
 
-export type RegistrarApp = Express & { shutdown(): Promise<void> };
+/** How long /health reuses its read of the chain head. */
+const HEALTH_CACHE_MS = 2_000;
+
+/** The client a code check is counted against: its IP (as express sees it, "trust proxy" applied). */
+const sourceOf = (req: express.Request): string => req.ip ?? req.socket.remoteAddress ?? "unknown";
+
+export type RegistrarApp = Express & {
+  shutdown(): Promise<void>;
+  /** The local journal's entries by state. */
+  journalCounts(): { pending: number; recorded: number };
+};
 
 const hexBytes = (min: number, max: number) =>
   z
@@ -84,7 +104,35 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
     chainId: config.endpoint.chainId,
     election: config.election,
   });
+  const registry = serviceRegistry("registrar", config.defaultMetrics ?? true);
+  const lockouts = new Counter({
+    name: "registrar_voter_lockouts_total",
+    help: "Voter ids that reached the wrong-code lock threshold (an alert: someone is guessing or locking out)",
+    registers: [registry],
+  });
+  const attemptsRefused = new Counter({
+    name: "registrar_attempts_refused_total",
+    help: "Code checks refused without hashing, by scope (source: its delay; voter: locked for this source)",
+    labelNames: ["scope"],
+    registers: [registry],
+  });
+  const attempts = new AttemptGuard(config.attempts, {
+    onLock: (_voterId, failures) => {
+      lockouts.inc();
+      logger.warn({ failures }, "a voter id is locked: wrong codes from several sources (alert)");
+    },
+    onRefused: (scope) => attemptsRefused.inc({ scope }),
+  });
+  new Gauge({
+    name: "registrar_voters_locked",
+    help: "Voter ids locked now by wrong codes",
+    registers: [registry],
+    collect() {
+      this.set(attempts.lockedCount());
+    },
+  });
   const issuer = new Issuer({
+    attempts,
     client,
     wallet,
     election: config.election,
@@ -96,7 +144,6 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
     logger,
   });
 
-  const registry = serviceRegistry("registrar", config.defaultMetrics ?? true);
   const issued = new Counter({
     name: "registrar_credentials_issued_total",
     help: "Blind signatures returned (repeats included)",
@@ -109,16 +156,11 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
     registers: [registry],
   });
 
-  let keysCache: { at: number; keys: { style: number; modulus: Hex }[] } | null = null;
-  const chainKeys = async () => {
-    if (keysCache !== null && Date.now() - keysCache.at < 10_000) return keysCache.keys;
+  const chainKeys = cachedRead(async () => {
     const byStyle = await registrarKeysOnChain(client, config.election, creationBlock);
-    keysCache = {
-      at: Date.now(),
-      keys: [...byStyle].sort((a, b) => a[0] - b[0]).map(([style, modulus]) => ({ style, modulus })),
-    };
-    return keysCache.keys;
-  };
+    return [...byStyle].sort((a, b) => a[0] - b[0]).map(([style, modulus]) => ({ style, modulus }));
+  }, 10_000);
+  const chainHead = cachedRead(() => client.getBlockNumber({ cacheTime: 0 }), HEALTH_CACHE_MS);
 
   const app = express() as unknown as RegistrarApp;
   app.disable("x-powered-by");
@@ -127,8 +169,9 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
   app.use(httpMetrics(registry));
   app.use("/v1", publicApiCors); // the web booth calls the registrar from the relay's origin
 
-  app.get("/health", async (_req, res) => {
-    const head = await client.getBlockNumber().catch(() => null);
+  const healthLimited = perClientRateLimit(config.healthRateLimit ?? DEFAULT_HEALTH_RATE_LIMIT);
+  app.get("/health", healthLimited, async (_req, res) => {
+    const head = await chainHead().catch(() => null);
     res.status(head === null ? 503 : 200).json({
       status: head === null ? "chain-unreachable" : "ok",
       election: config.election,
@@ -139,7 +182,7 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
       head: head?.toString() ?? null,
     });
   });
-  app.get("/metrics", metricsRoute(registry));
+  app.get("/metrics", healthLimited, metricsRoute(registry));
   app.get("/v1/keys", async (_req, res) => {
     res.json({ election: config.election, chainId: config.endpoint.chainId, keys: await chainKeys() });
   });
@@ -148,11 +191,14 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
   const body = jsonBody(config.bodyLimitBytes ?? 16 * 1024);
   app.post("/v1/style", limited, ...body, async (req, res) => {
     const request = parseRequest(styleSchema, req.body);
-    res.json({ style: await issuer.styleOf(request.voterId, request.code) });
+    res.json({ style: await issuer.styleOf(request.voterId, request.code, sourceOf(req)) });
   });
   app.post("/v1/credentials", limited, ...body, async (req, res) => {
     const request = parseRequest(credentialsSchema, req.body);
-    const result = await issuer.issue({ ...request, blindedMessage: hexToBytes(request.blindedMessage) });
+    const result = await issuer.issue(
+      { ...request, blindedMessage: hexToBytes(request.blindedMessage) },
+      sourceOf(req),
+    );
     issued.inc();
     res.json({
       style: result.style,
@@ -172,6 +218,7 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
   }) as typeof onError);
 
   app.shutdown = async () => journal.close();
+  app.journalCounts = () => journal.counts();
   return app;
 }
 
@@ -184,7 +231,12 @@ export async function startRegistrar(
   listenOn: { host?: string; port?: number } = {},
 ): Promise<RunningRegistrar> {
   const app = await createRegistrarApp(config);
-  const listening = await listen(app, listenOn.host ?? "127.0.0.1", listenOn.port ?? 0);
+  const listening = await listen(
+    app,
+    listenOn.host ?? "127.0.0.1",
+    listenOn.port ?? 0,
+    config.connectionLimits,
+  );
   return {
     ...listening,
     app,

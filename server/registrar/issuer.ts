@@ -14,6 +14,7 @@ import {
   NonceCounter,
   revertErrorName,
 } from "../service/chain-tx";
+import { AttemptGuard } from "./attempts";
 import type { IssuanceJournal } from "./journal";
 import { modulusHash } from "./keys";
 import type { IdentityProvider } from "./roll";
@@ -44,6 +45,8 @@ export interface IssuerDeps {
   salt: Uint8Array;
   journal: IssuanceJournal;
   logger: Logger;
+  /** Wrong-code limits; default: a guard with DEFAULT_ATTEMPT_POLICY. */
+  attempts?: AttemptGuard;
   /** Blocks per eth_getLogs call when looking for an issuance; default 5,000. */
   logPageSize?: bigint;
 }
@@ -73,42 +76,54 @@ interface ChainIssuance {
 }
 
 const KEY_HASH_TTL_MS = 5_000;
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 60 * 60_000;
+/** Sends tried when another sender (a second registrar process on this account) took the nonce. */
+const SEND_ATTEMPTS = 8;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Issuer {
   private readonly voterLocks = new KeyedMutex();
   private readonly sendLock = new KeyedMutex();
   private readonly nonces: NonceCounter;
   private readonly keyHashes = new Map<number, { hash: Hex; at: number }>();
-  /** Wrong codes per voter id (whatever the client IP): guessing a code is capped per voter. */
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  /** Wrong-code limits per source and per voter id (attempts.ts). */
+  readonly attempts: AttemptGuard;
 
   constructor(private readonly deps: IssuerDeps) {
     this.nonces = new NonceCounter(deps.client, deps.wallet.account.address);
+    this.attempts = deps.attempts ?? new AttemptGuard();
   }
 
-  /** Authenticates; returns the voter's ballot style (the booth needs it before blinding). */
-  async styleOf(voterId: string, code: string): Promise<number> {
-    const now = Date.now();
-    const failures = this.failures.get(voterId);
-    if (failures !== undefined && now - failures.since > FAILURE_WINDOW_MS) this.failures.delete(voterId);
-    else if (failures !== undefined && failures.count >= MAX_FAILURES)
-      throw new ApiError(429, "too-many-attempts", "too many wrong codes for this voter id; retry later");
-    const auth = await this.deps.identity.authenticate(voterId, code);
-    if (!auth.ok) {
-      const entry = this.failures.get(voterId) ?? { count: 0, since: now };
-      entry.count++;
-      this.failures.set(voterId, entry);
-      if (this.failures.size > 100_000) this.failures.delete(this.failures.keys().next().value!);
-      throw new ApiError(401, "authentication-failed", auth.reason);
+  /**
+   * Authenticates; returns the voter's ballot style (the booth needs it before blinding).
+   * `source` is the client (its IP): guessing is limited per source and per voter id.
+   */
+  async styleOf(voterId: string, code: string, source: string): Promise<number> {
+    const admission = this.attempts.begin(voterId, source);
+    if (!admission.ok)
+      throw new ApiError(
+        429,
+        "too-many-attempts",
+        admission.scope === "source"
+          ? "too many wrong codes from this client; retry later"
+          : "too many wrong codes from this client for this voter id; retry later",
+        { retryAfterSeconds: Math.ceil(admission.retryAfterMs / 1000) },
+      );
+    const { ticket } = admission;
+    let right = false;
+    try {
+      if (ticket.holdMs > 0) await sleep(ticket.holdMs);
+      const auth = await this.deps.identity.authenticate(voterId, code);
+      if (!auth.ok) throw new ApiError(401, "authentication-failed", auth.reason);
+      right = true;
+      return auth.voter.style;
+    } finally {
+      this.attempts.finish(ticket, right);
     }
-    this.failures.delete(voterId);
-    return auth.voter.style;
   }
 
-  async issue(request: IssueRequest): Promise<Issued> {
-    const style = await this.styleOf(request.voterId, request.code);
+  async issue(request: IssueRequest, source: string): Promise<Issued> {
+    const style = await this.styleOf(request.voterId, request.code, source);
     if (request.style !== undefined && request.style !== style)
       throw new ApiError(403, "wrong-style", `this voter votes ballot style ${style}, not ${request.style}`, {
         style,
@@ -155,10 +170,26 @@ export class Issuer {
       logger.info({ voterIdHash: voterHash, tx: found.transactionHash }, "issuance found on chain");
       return found;
     }
-    const head = await this.deps.client.getBlockNumber();
+    const call = this.recordIssuanceCall(voterHash, style, requestHash);
+    try {
+      // Before anything is journaled: a refusal (closed, paused, already issued) keeps no state.
+      await this.deps.client.simulateContract(call);
+    } catch (error) {
+      const name = revertErrorName(error);
+      if (name === "AlreadyIssued") {
+        // Another registrar (or process) recorded this voter a moment ago: the chain's answer.
+        const other = await this.issuedOnChain(voterHash, this.deps.creationBlock);
+        if (other !== null) {
+          journal.markRecorded(voterHash, other);
+          return other;
+        }
+      }
+      throw refusal(name, error);
+    }
+    const head = await this.deps.client.getBlockNumber({ cacheTime: 0 });
     journal.markPending(voterHash, style, requestHash, head);
     try {
-      const recorded = await this.recordIssuance(voterHash, style, requestHash);
+      const recorded = await this.recordIssuance(call);
       journal.markRecorded(voterHash, recorded);
       logger.info(
         { voterIdHash: voterHash, style, tx: recorded.transactionHash },
@@ -172,32 +203,45 @@ export class Issuer {
         journal.markRecorded(voterHash, after);
         return after;
       }
+      // Not on chain: the refusal leaves no trace. (Should a transaction sent despite the error
+      // land later, the chain has it and the next request finds it there: the chain is authoritative.)
+      journal.forgetPending(voterHash, requestHash);
       throw error;
     }
   }
 
-  private async recordIssuance(voterHash: Hex, style: number, requestHash: Hex): Promise<ChainIssuance> {
-    const { client, wallet, election } = this.deps;
-    const call = {
+  private recordIssuanceCall(voterHash: Hex, style: number, requestHash: Hex) {
+    const { wallet, election } = this.deps;
+    return {
       account: wallet.account,
       address: election,
       abi: electionAbi,
       functionName: "recordIssuance",
       args: [voterHash, style, requestHash],
     } as const;
-    try {
-      await client.simulateContract(call);
-    } catch (error) {
-      throw refusal(revertErrorName(error), error);
-    }
+  }
+
+  /**
+   * Sends a simulated recordIssuance and waits for it. Nonces come from a local
+   * counter; when a node says the nonce is taken (another registrar process
+   * shares this account, or a restart), the counter is re-read from the node
+   * and the send retried, a few times with a short random pause.
+   */
+  private async recordIssuance(call: ReturnType<Issuer["recordIssuanceCall"]>): Promise<ChainIssuance> {
+    const { client, wallet } = this.deps;
     const hash = await this.sendLock.run("send", async () => {
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 1; ; attempt++) {
         const nonce = await this.nonces.take();
         try {
           return await wallet.writeContract({ ...call, nonce });
         } catch (error) {
           this.nonces.reset();
-          if (attempt === 0 && isNonceConsumedError(error)) continue;
+          if (isNonceConsumedError(error) && attempt < SEND_ATTEMPTS) {
+            await sleep(10 + Math.random() * 40 * attempt);
+            continue;
+          }
+          const name = revertErrorName(error);
+          if (name !== null) throw refusal(name, error);
           throw new ApiError(
             503,
             "chain-unavailable",
@@ -209,6 +253,7 @@ export class Issuer {
     const receipt = await client.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success")
       throw new ApiError(409, "issuance-refused", `recordIssuance reverted in ${hash}`);
+    const [style, requestHash] = [call.args[1], call.args[2]];
     return { style, requestHash, transactionHash: hash, blockNumber: receipt.blockNumber };
   }
 
@@ -222,7 +267,8 @@ export class Issuer {
       args: [voterHash],
     });
     if (!issued) return null;
-    const head = await client.getBlockNumber();
+    // The head now (viem caches it for seconds): the event may be in the block just mined.
+    const head = await client.getBlockNumber({ cacheTime: 0 });
     const page = this.deps.logPageSize ?? 5_000n;
     for (let start = fromBlock; start <= head; start += page) {
       const end = start + page - 1n < head ? start + page - 1n : head;

@@ -6,7 +6,9 @@ import type { Hex } from "viem";
  * keyed by the salted voter id hash (no voter id in clear). An entry is
  * `pending` from just before recordIssuance is sent until the chain has it,
  * then `recorded`. The chain stays authoritative: a pending entry is settled
- * by looking for the CredentialIssued event (see issuer.ts).
+ * by looking for the CredentialIssued event (see issuer.ts). A refused
+ * issuance (simulation failed, or the send failed and the chain has none)
+ * leaves no entry.
  */
 export type IssuanceState = "pending" | "recorded";
 
@@ -93,6 +95,13 @@ export class IssuanceJournal {
          WHERE issuances.state = 'pending'`,
       )
       .run(voterIdHash, style, requestHash, fromBlock.toString(), now, now);
+  }
+
+  /** Drops a pending entry of this request (its issuance was refused and is not on chain). */
+  forgetPending(voterIdHash: Hex, requestHash: Hex): void {
+    this.db
+      .prepare("DELETE FROM issuances WHERE voter_id_hash = ? AND request_hash = ? AND state = 'pending'")
+      .run(voterIdHash, requestHash);
   }
 
   /** What the chain recorded (possibly a different request than the one pending). */

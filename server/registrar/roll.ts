@@ -1,7 +1,13 @@
+import { createHmac, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { hashOneTimeCode, isOneTimeCodeHash, verifyOneTimeCode } from "../protocol/issuance";
+import {
+  DEFAULT_CODE_HASH_PARAMS,
+  hashOneTimeCode,
+  isOneTimeCodeHash,
+  verifyOneTimeCode,
+} from "../protocol/issuance";
 
 /**
  * The voter roll: who may get a credential, for which ballot style, and the
@@ -134,13 +140,34 @@ export interface IdentityProvider {
 }
 
 const DUMMY_HASH_CODE = "not-a-real-code";
+const HASH_PARAMS = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$/;
 
+export interface RollProviderOptions {
+  /** The code check; default verifyOneTimeCode (tests count its calls). */
+  verify?: (code: string, stored: string) => Promise<boolean>;
+}
+
+/**
+ * The roll as an identity provider. An unknown voter id costs exactly what a
+ * known one with a wrong code costs: the same slow hash, at the cost of a
+ * roll entry, is run against a dummy hash. Which entry's cost is chosen by a
+ * keyed hash of the id, so over unknown ids the costs follow the roll's own
+ * mix (one cost for a roll hashed at one cost, whatever that cost is).
+ */
 export class RollIdentityProvider implements IdentityProvider {
   private readonly byId: Map<string, RollEntry>;
-  private dummyHash: Promise<string> | null = null;
+  private readonly entries: readonly RollEntry[];
+  /** One dummy hash per scrypt parameter set of the roll, made on first use. */
+  private readonly dummies = new Map<string, Promise<string>>();
+  private readonly choiceKey = randomBytes(32);
+  private readonly verify: (code: string, stored: string) => Promise<boolean>;
 
-  constructor(entries: readonly RollEntry[]) {
+  constructor(entries: readonly RollEntry[], options: RollProviderOptions = {}) {
     this.byId = new Map(entries.map((e) => [e.voterId, e]));
+    this.entries = entries;
+    this.verify = options.verify ?? verifyOneTimeCode;
+    // Made now, so that the first unknown id does not pay for making its dummy.
+    for (const entry of entries) this.dummyParams(entry.codeHash);
   }
 
   get size(): number {
@@ -150,13 +177,33 @@ export class RollIdentityProvider implements IdentityProvider {
   async authenticate(voterId: string, code: string): Promise<Authentication> {
     const entry = this.byId.get(voterId);
     if (entry === undefined) {
-      // Spend the same time as for a known voter, so timing does not reveal who is on the roll.
-      this.dummyHash ??= hashOneTimeCode(DUMMY_HASH_CODE);
-      await verifyOneTimeCode(code, await this.dummyHash);
+      await this.verify(code, await this.dummyFor(voterId));
       return { ok: false, reason: "unknown voter or wrong code" };
     }
-    if (!(await verifyOneTimeCode(code, entry.codeHash)))
+    if (!(await this.verify(code, entry.codeHash)))
       return { ok: false, reason: "unknown voter or wrong code" };
     return { ok: true, voter: { voterId: entry.voterId, style: entry.style } };
+  }
+
+  private dummyFor(voterId: string): Promise<string> {
+    if (this.entries.length === 0) return this.dummyParams(null);
+    const pick = createHmac("sha256", this.choiceKey).update(voterId).digest().readUInt32BE(0);
+    return this.dummyParams(this.entries[pick % this.entries.length].codeHash);
+  }
+
+  /** The dummy hash at the parameters of `codeHash` (the default ones for null). */
+  private dummyParams(codeHash: string | null): Promise<string> {
+    const match = codeHash === null ? null : HASH_PARAMS.exec(codeHash);
+    const params =
+      match === null
+        ? DEFAULT_CODE_HASH_PARAMS
+        : { logN: Number(match[1]), r: Number(match[2]), p: Number(match[3]) };
+    const key = `${params.logN}$${params.r}$${params.p}`;
+    let dummy = this.dummies.get(key);
+    if (dummy === undefined) {
+      dummy = hashOneTimeCode(DUMMY_HASH_CODE, params);
+      this.dummies.set(key, dummy);
+    }
+    return dummy;
   }
 }

@@ -13,11 +13,13 @@ import { boothRouter, publicApiCors, type BoothConfig } from "../booth/serve";
 import { loadElectionRules, registrarKeysOnChain } from "../service/election-info";
 import {
   ApiError,
+  DEFAULT_HEALTH_RATE_LIMIT,
   errorHandlers,
   jsonBody,
   listen,
   perClientRateLimit,
   requestLog,
+  type ConnectionLimits,
   type Listening,
   type RateLimitConfig,
 } from "../service/http";
@@ -58,6 +60,10 @@ export interface RelayConfig {
   bodyLimitBytes?: number;
   /** Per client IP; default 600 requests a minute. */
   rateLimit?: RateLimitConfig;
+  /** /health and /metrics per client IP; default 120 requests a minute. */
+  healthRateLimit?: RateLimitConfig;
+  /** Header, request and idle timeouts, connections per source (defaults: DEFAULT_CONNECTION_LIMITS). */
+  connectionLimits?: Partial<ConnectionLimits>;
   trustProxy?: boolean | number | string;
   /** Chain polling period of the follower; default 1,000 ms. */
   pollMs?: number;
@@ -212,9 +218,14 @@ export async function createRelayApp(config: RelayConfig): Promise<RelayApp> {
     app.use(requestLog(logger));
     app.use(httpMetrics(registry));
     app.use("/v1", publicApiCors);
-    app.get("/metrics", metricsRoute(registry));
-    app.get("/health", async (_req, res) => {
-      const head = await client.getBlockNumber().catch(() => null);
+    const healthLimited = perClientRateLimit(config.healthRateLimit ?? DEFAULT_HEALTH_RATE_LIMIT);
+    app.get("/metrics", healthLimited, metricsRoute(registry));
+    // From the follower's last sync: no chain call per request. The chain counts as unreachable
+    // when that sync is older than a few polling periods.
+    const staleAfterMs = 3 * (config.pollMs ?? 1_000) + 5_000;
+    app.get("/health", healthLimited, (_req, res) => {
+      const sync = follower!.lastSync();
+      const head = sync !== null && Date.now() - sync.syncedAt <= staleAfterMs ? sync.blockNumber : null;
       const health = submitter!.health;
       const ok = head !== null && health.running;
       res.status(ok ? 200 : 503).json({
@@ -315,7 +326,12 @@ export async function startRelay(
   listenOn: { host?: string; port?: number } = {},
 ): Promise<RunningRelay> {
   const app = await createRelayApp(config);
-  const listening = await listen(app, listenOn.host ?? "127.0.0.1", listenOn.port ?? 0);
+  const listening = await listen(
+    app,
+    listenOn.host ?? "127.0.0.1",
+    listenOn.port ?? 0,
+    config.connectionLimits,
+  );
   return {
     ...listening,
     app,

@@ -192,6 +192,12 @@ export class ChainFollower {
     return this.snapshot;
   }
 
+  /** The head of the last successful sync and when it ran (local ms); null before the first. */
+  lastSync(): { blockNumber: bigint; syncedAt: number } | null {
+    const s = this.snapshot;
+    return s === null ? null : { blockNumber: s.blockNumber, syncedAt: s.syncedAt };
+  }
+
   /** Whether a ballot can be cast now, as far as the last sync knows. */
   window(): WindowState {
     const s = this.snapshot;
@@ -237,7 +243,8 @@ export class ChainFollower {
     if (row !== undefined && sequenceOfKey(row.sequence) === sequence && row.ballot_hash === ballotHash)
       return { transactionHash: row.transaction_hash as Hex, blockNumber: BigInt(row.block_number) };
     const { client, election } = this.options;
-    const head = await client.getBlockNumber();
+    // The head now, not viem's cached one (up to 4 s old): the copy may be in the block just mined.
+    const head = await client.getBlockNumber({ cacheTime: 0 });
     const page = this.options.pageSize ?? 5_000n;
     for (let from = this.options.creationBlock; from <= head; from += page) {
       const to = from + page - 1n < head ? from + page - 1n : head;

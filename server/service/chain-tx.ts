@@ -78,3 +78,21 @@ export class KeyedMutex {
     return result;
   }
 }
+
+/**
+ * A chain read shared by every caller for `ttlMs` (and by concurrent callers
+ * while it runs): a route that anyone may call, such as /health, must not
+ * cost one RPC call per request. A failed read is not cached.
+ */
+export function cachedRead<T>(read: () => Promise<T>, ttlMs: number): () => Promise<T> {
+  let cached: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    if (cached !== null && Date.now() - cached.at < ttlMs) return cached.value;
+    const entry = { at: Date.now(), value: read() };
+    cached = entry;
+    entry.value.catch(() => {
+      if (cached === entry) cached = null;
+    });
+    return entry.value;
+  };
+}

@@ -1,5 +1,5 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { Logger } from "pino";
@@ -61,6 +61,9 @@ export interface RateLimitConfig {
   limit: number;
 }
 
+/** /health and /metrics: enough for any monitor, too little to make them a load. */
+export const DEFAULT_HEALTH_RATE_LIMIT: RateLimitConfig = { windowMs: 60_000, limit: 120 };
+
 export function perClientRateLimit(config: RateLimitConfig): RequestHandler {
   return rateLimit({
     windowMs: config.windowMs,
@@ -100,6 +103,22 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   "request.size.invalid": [400, "malformed-request", "the request size does not match its length"],
 };
 
+/**
+ * Client mistakes that reach the error handler without a body-parser type:
+ * a body whose Content-Encoding (gzip, deflate, br) does not decode (zlib's
+ * errors carry status 400), a path whose percent-encoding is malformed
+ * (express's URIError), any other 4xx raised by express or body-parser.
+ */
+function clientFaultOf(error: unknown): [number, string, string] | null {
+  if (error instanceof URIError)
+    return [400, "malformed-path", "the request path has a malformed percent-encoding"];
+  const { status, code } = error as { status?: unknown; code?: unknown };
+  if (typeof status !== "number" || status < 400 || status > 499) return null;
+  if (typeof code === "string" && /^(Z_|ERR__ERROR_FORMAT|ERR_BROTLI|ERR_ZLIB)/.test(code))
+    return [400, "invalid-content-encoding", "the request body does not decode as its Content-Encoding says"];
+  return [status, "malformed-request", "the request is malformed"];
+}
+
 /** The last handlers: 404 for unknown routes, then every error as { error: { code, message } }. */
 export function errorHandlers(logger: Logger): [RequestHandler, ErrorRequestHandler] {
   const notFound: RequestHandler = (req, res) => {
@@ -117,6 +136,12 @@ export function errorHandlers(logger: Logger): [RequestHandler, ErrorRequestHand
       res.status(status).json(errorBody(code, message));
       return;
     }
+    const clientFault = clientFaultOf(error);
+    if (clientFault !== null) {
+      const [status, code, message] = clientFault;
+      res.status(status).json(errorBody(code, message));
+      return;
+    }
     logger.error({ err: error }, "unhandled error");
     res.status(500).json(errorBody("internal-error", "the server failed to handle the request"));
   };
@@ -130,15 +155,69 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * Connection limits of every service (docs/threat-model.md, section on
+ * disruption): a client must send its headers within `headersTimeoutMs` and
+ * its whole request within `requestTimeoutMs`; a connection idle for
+ * `idleTimeoutMs` (or kept alive between requests for `keepAliveTimeoutMs`)
+ * is closed; one source address holds at most `connectionsPerSource` open
+ * connections (more are closed at once). Slow-header and slow-body clients
+ * therefore hold a socket for seconds, not minutes.
+ */
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  connectionsPerSource: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  connectionsPerSource: 64,
+};
+
 /** Listens on host:port (port 0 picks a free one) and resolves with the URL. */
-export function listen(app: Express, host: string, port: number): Promise<Listening> {
+export function listen(
+  app: Express,
+  host: string,
+  port: number,
+  limits: Partial<ConnectionLimits> = {},
+): Promise<Listening> {
+  const l = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
+  const server = createServer(
+    {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      keepAliveTimeout: l.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above (its default, 30 s, would let them overrun).
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, l.headersTimeoutMs / 4)),
+    },
+    app,
+  );
+  server.timeout = l.idleTimeoutMs;
+  const perSource = new Map<string, number>();
+  server.on("connection", (socket: Socket) => {
+    const source = socket.remoteAddress ?? "unknown";
+    const open = (perSource.get(source) ?? 0) + 1;
+    if (open > l.connectionsPerSource) {
+      socket.destroy();
+      return;
+    }
+    perSource.set(source, open);
+    socket.once("close", () => {
+      const left = (perSource.get(source) ?? 1) - 1;
+      if (left <= 0) perSource.delete(source);
+      else perSource.set(source, left);
+    });
+  });
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
     server.once("error", reject);
-    server.once("listening", () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
-      // Keep-alive connections of load generators must not hold close() forever.
-      server.keepAliveTimeout = 5_000;
       const address = server.address() as AddressInfo;
       const shownHost = host.includes(":") ? `[${host}]` : host;
       resolve({

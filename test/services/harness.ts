@@ -69,7 +69,7 @@ export function startTestRelay(
 
 export interface HttpAnswer {
   status: number;
-  body: { error?: { code: string; message: string } } & Record<string, unknown>;
+  body: { error?: { code: string; message: string } & Record<string, unknown> } & Record<string, unknown>;
 }
 
 /** A raw request (any body, any content type) and its JSON answer. */
