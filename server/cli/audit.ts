@@ -21,6 +21,9 @@ import {
 } from "./chain-options";
 import { CliError, EXIT_USAGE, EXIT_VERIFICATION_FAILED } from "./errors";
 
+/** `audit verify`: no fault but warnings (docs/record.md, exit codes): not "everything holds". */
+const EXIT_WARNINGS_ONLY = 1;
+
 /**
  * `ballot-ledger audit ...`: the auditor's tools (docs/record.md).
  *
@@ -112,7 +115,9 @@ export async function auditCommand(): Promise<Command> {
 
   audit
     .command("verify")
-    .description("verify a record folder offline; exit 0 only when everything holds")
+    .description(
+      "verify a record folder offline; exit 0 only when everything holds, 1 with warnings only, 4 on a fault",
+    )
     .argument("<dir>", "the record folder")
     .option("--json", "print the report as JSON")
     .option("--threads <n>", "verifier threads (default: every core for 64+ ballots; 0: this thread)")
@@ -128,8 +133,13 @@ export async function auditCommand(): Promise<Command> {
           `verified ${record.ballots.length} ballots in ${((performance.now() - started) / 1000).toFixed(1)} s`,
         );
         console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
-        if (!report.holds)
+        if (report.verdict === "fails")
           throw new CliError("verification failed: see the findings above", EXIT_VERIFICATION_FAILED);
+        if (report.verdict === "holds-with-warnings")
+          throw new CliError(
+            `no fault, but ${report.findings.length} warnings: not everything holds (see the findings above)`,
+            EXIT_WARNINGS_ONLY,
+          );
       }),
     );
 

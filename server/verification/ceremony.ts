@@ -11,8 +11,8 @@ import type { RecordHeader } from "./report";
  * V2, the key ceremony (docs/protocol.md 10.2), judged on the round that
  * published the joint key: every trustee's keys and proofs (V2.2), shares
  * (V2.3), complaints (V2.4), confirmations (V2.5) and K = sum of C_{i,0}
- * (V2.6). Complaints of abandoned rounds are judged too and reported as
- * warnings. The context (Q) follows from that round's commitments whenever
+ * (V2.6). Complaints of abandoned rounds are judged too: an unfounded one, or
+ * one with invalid evidence, is a warning; an upheld one is no finding. The context (Q) follows from that round's commitments whenever
  * every trustee's keys decode and prove, even if other V2 checks fail.
  */
 export interface CeremonyOutcome {
@@ -114,10 +114,13 @@ export function checkCeremony(
   const final = finished[0];
   for (const round of header.ceremonyRounds) {
     if (round === final || round.complaints.length === 0) continue;
-    // An abandoned round: its complaints are judged, for the record.
+    // An abandoned round: its complaints are judged. An upheld complaint is why a round is
+    // abandoned (the process worked: no finding); one that is unfounded or has invalid evidence
+    // is a warning about the complainer.
     const judged = verifyCeremony(ceremonyRecordOf(header, manifest, round, findings, "warning"));
     for (const f of judged.findings)
-      if (CHECK_OF_CEREMONY_FINDING[f.kind] === "V2.4") report(findings, "warning", round.round, f);
+      if (f.kind === "complaint-unfounded" || f.kind === "complaint-evidence-invalid")
+        report(findings, "warning", round.round, f);
   }
   if (final === undefined) return null;
   const judged = verifyCeremony(ceremonyRecordOf(header, manifest, final, findings, "fault"));
