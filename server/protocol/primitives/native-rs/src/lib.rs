@@ -14,6 +14,7 @@
 //! (RFC 9496 section 4.3.1; the identity included).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT, RISTRETTO_BASEPOINT_TABLE};
 use curve25519_dalek::ristretto::{
@@ -41,12 +42,23 @@ fn fixed<'a>(what: &str, bytes: &'a [u8]) -> Result<&'a [u8; BYTES]> {
         .map_err(|_| invalid_arg(what, BYTES, bytes.len()))
 }
 
+/// Points decoded by isValidPoint (the ballot decoder's check), kept decoded for the proof
+/// commitments that follow on the same thread: each ciphertext point is decompressed once.
+/// Keyed by the exact bytes, so a hit returns what decompressing them would.
+const DECODED_CACHE: usize = 512;
+
+thread_local! {
+    static DECODED: RefCell<HashMap<[u8; BYTES], RistrettoPoint>> = RefCell::new(HashMap::new());
+}
+
 fn decode_point(what: &str, bytes: &[u8]) -> Result<RistrettoPoint> {
-    CompressedRistretto(*fixed(what, bytes)?)
-        .decompress()
-        .ok_or_else(|| {
-            Error::from_reason(format!("{what}: not a valid ristretto255 point encoding"))
-        })
+    let bytes = fixed(what, bytes)?;
+    if let Some(point) = DECODED.with(|cache| cache.borrow().get(bytes).copied()) {
+        return Ok(point);
+    }
+    CompressedRistretto(*bytes).decompress().ok_or_else(|| {
+        Error::from_reason(format!("{what}: not a valid ristretto255 point encoding"))
+    })
 }
 
 /// libsodium's reading of a scalar for crypto_scalarmult_ristretto255(_base): top bit cleared.
@@ -93,31 +105,18 @@ pub fn sub(p: Uint8Array, q: Uint8Array) -> Result<Uint8Array> {
 /// Canonical ristretto255 encoding (the identity included).
 #[napi(js_name = "isValidPoint")]
 pub fn is_valid_point(bytes: Uint8Array) -> Result<bool> {
-    Ok(CompressedRistretto(*fixed("point", &bytes)?)
-        .decompress()
-        .is_some())
-}
-
-/// The index of the first invalid encoding among the 32-byte points packed in `points`, or -1:
-/// the points of many ciphertexts checked in one call (protocol.md section 9.2).
-#[napi(js_name = "firstInvalidPoint")]
-pub fn first_invalid_point(points: Uint8Array) -> Result<i64> {
-    if points.len() % BYTES != 0 {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!(
-                "points must be a multiple of 32 bytes, got {}",
-                points.len()
-            ),
-        ));
-    }
-    for (i, chunk) in points.chunks_exact(BYTES).enumerate() {
-        let bytes: [u8; BYTES] = chunk.try_into().expect("32-byte chunk");
-        if CompressedRistretto(bytes).decompress().is_none() {
-            return Ok(i as i64);
+    let bytes = *fixed("point", &bytes)?;
+    let Some(point) = CompressedRistretto(bytes).decompress() else {
+        return Ok(false);
+    };
+    DECODED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= DECODED_CACHE {
+            cache.clear();
         }
-    }
-    Ok(-1)
+        cache.insert(bytes, point);
+    });
+    Ok(true)
 }
 
 /// Precomputed wNAF tables of the fixed bases: G, and the election key K (one per key seen).
@@ -167,15 +166,59 @@ fn with_tables<T>(
     })
 }
 
+/// 1/2 modulo q, little-endian: (q + 1) / 2.
+const HALF_BYTES: [u8; BYTES] = [
+    0xf7, 0xe9, 0x7a, 0x2e, 0x8d, 0x31, 0x09, 0x2c, 0x6b, 0xce, 0x7b, 0x51, 0xef, 0x7c, 0x6f, 0x0a,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08,
+];
+
+/// Output bytes with the encodings of some points still to be written: each point is kept as
+/// P/2 and all are encoded at the end by one double_and_compress_batch (one field inversion
+/// for all instead of one each; the encoding of 2 * (P/2) is that of P). The identity (whose
+/// batch state would zero the common inverse) is left as its encoding, 32 zero bytes.
+struct Output {
+    bytes: Vec<u8>,
+    halves: Vec<(usize, RistrettoPoint)>,
+}
+
+impl Output {
+    fn with_capacity(capacity: usize) -> Output {
+        Output {
+            bytes: Vec::with_capacity(capacity),
+            halves: Vec::new(),
+        }
+    }
+
+    fn push_half(&mut self, half: RistrettoPoint) {
+        self.halves.push((self.bytes.len(), half));
+        self.bytes.extend_from_slice(&[0u8; BYTES]);
+    }
+
+    fn finish(mut self) -> Uint8Array {
+        let identity = RistrettoPoint::identity();
+        let live: Vec<&(usize, RistrettoPoint)> = self
+            .halves
+            .iter()
+            .filter(|(_, half)| *half != identity)
+            .collect();
+        let encodings =
+            RistrettoPoint::double_and_compress_batch(live.iter().map(|(_, half)| half));
+        for ((offset, _), encoding) in live.iter().zip(encodings.iter()) {
+            self.bytes[*offset..*offset + BYTES].copy_from_slice(encoding.as_bytes());
+        }
+        Uint8Array::new(self.bytes)
+    }
+}
+
 /// Appends sum(c_j) || a_0 || b_0 || ... || a_{n-1} || b_{n-1} for one disjunctive proof
 /// (protocol.md section 4.2) over the ciphertext (A, B) and the range lo..lo + n - 1:
 ///
 ///   a_j = z_j*G - c_j*A,   b_j = z_j*K - c_j*(B - (lo + j)*G)
 ///
-/// each commitment one multi-scalar multiplication over a precomputed table (G or K) and one
-/// variable base; B - m*G stays decoded from one branch to the next.
+/// each commitment (halved: see Output) one multi-scalar multiplication over a precomputed
+/// table (G or K) and one variable base; B - m*G stays decoded from one branch to the next.
 fn append_commitments(
-    out: &mut Vec<u8>,
+    out: &mut Output,
     base: &VartimeRistrettoPrecomputation,
     key: &VartimeRistrettoPrecomputation,
     a: &RistrettoPoint,
@@ -192,19 +235,18 @@ fn append_commitments(
     for c in &scalars[..n] {
         sum += c;
     }
-    out.extend_from_slice(sum.as_bytes());
+    out.bytes.extend_from_slice(sum.as_bytes());
+    let half = Scalar::from_canonical_bytes(HALF_BYTES).expect("(q + 1) / 2 is canonical");
     let mut shifted = if lo == 0 {
         *b
     } else {
         b - RISTRETTO_BASEPOINT_TABLE * &Scalar::from(lo)
     };
     for j in 0..n {
-        let c = scalars[j];
-        let z = scalars[n + j];
-        let commitment_a = base.vartime_mixed_multiscalar_mul([z], [-c], [*a]);
-        let commitment_b = key.vartime_mixed_multiscalar_mul([z], [-c], [shifted]);
-        out.extend_from_slice(commitment_a.compress().as_bytes());
-        out.extend_from_slice(commitment_b.compress().as_bytes());
+        let half_c = scalars[j] * half;
+        let half_z = scalars[n + j] * half;
+        out.push_half(base.vartime_mixed_multiscalar_mul([half_z], [-half_c], [*a]));
+        out.push_half(key.vartime_mixed_multiscalar_mul([half_z], [-half_c], [shifted]));
         if j + 1 < n {
             shifted -= RISTRETTO_BASEPOINT_POINT;
         }
@@ -237,9 +279,9 @@ pub fn range_proof_commitments(
     let a_point = decode_point("a", &a)?;
     let b_point = decode_point("b", &b)?;
     with_tables(&key, |base, key_tables| {
-        let mut out = Vec::with_capacity(BYTES + proof.len());
+        let mut out = Output::with_capacity(BYTES + proof.len());
         append_commitments(&mut out, base, key_tables, &a_point, &b_point, lo, &proof)?;
-        Ok(Uint8Array::new(out))
+        Ok(out.finish())
     })
 }
 
@@ -284,7 +326,7 @@ pub fn ballot_commitments(
         ));
     }
     with_tables(&key, |base, key_tables| {
-        let mut out = Vec::with_capacity(output);
+        let mut out = Output::with_capacity(output);
         let mut offset = 0usize;
         for contest in shape.chunks_exact(3) {
             let (options, lo, hi) = (contest[0] as usize, contest[1], contest[2]);
@@ -306,8 +348,8 @@ pub fn ballot_commitments(
                 sum_b += b;
                 offset += 6 * BYTES;
             }
-            out.extend_from_slice(sum_a.compress().as_bytes());
-            out.extend_from_slice(sum_b.compress().as_bytes());
+            out.bytes.extend_from_slice(sum_a.compress().as_bytes());
+            out.bytes.extend_from_slice(sum_b.compress().as_bytes());
             let length = 2 * BYTES * ((hi - lo) as usize + 1);
             append_commitments(
                 &mut out,
@@ -320,7 +362,7 @@ pub fn ballot_commitments(
             )?;
             offset += length;
         }
-        Ok(Uint8Array::new(out))
+        Ok(out.finish())
     })
 }
 
