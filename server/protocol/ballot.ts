@@ -539,7 +539,7 @@ function proofBody(plan: StylePlan, ballot: EncryptedBallot): Uint8Array {
 
 /**
  * Every proof of a ballot, in the ballot's order, reporting the first that
- * fails (section 4.2, 9.2): the backend recomputes all commitments and sums
+ * fails (sections 4.2, 5.3): the backend recomputes all commitments and sums
  * the challenges in one call (GroupBackend.ballotCommitments), then each
  * proof's challenge is hashed and compared here, in order. The same
  * equations as verifyValueInRange proof by proof, so the same verdict and the

@@ -46,7 +46,7 @@ export interface GroupBackend {
     proof: Uint8Array,
   ): Uint8Array;
   /**
-   * Every proof of a ballot in one call (protocol.md section 9.2): `body` is the ballot
+   * Every proof of a ballot in one call (protocol.md section 5.3): `body` is the ballot
    * encoding after the credential (per contest, per option A || B || 0/1 proof, then the range
    * proof), `shape` (options, lo, hi) per contest. Per contest: per option the 160 bytes of
    * rangeProofCommitments over [0, 1], then sum(A) || sum(B), then the range proof's

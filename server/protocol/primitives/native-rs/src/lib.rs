@@ -285,7 +285,7 @@ pub fn range_proof_commitments(
     })
 }
 
-/// Every proof of a ballot in one call (protocol.md sections 5 and 9.2). `body` is the ballot's
+/// Every proof of a ballot in one call (protocol.md section 5.3). `body` is the ballot's
 /// encoding after the credential: per contest, per option A || B || c0 || c1 || z0 || z1, then
 /// the contest's range proof; `shape` holds (options, lo, hi) per contest. Returns, per contest:
 /// per option sum(c) || a0 || b0 || a1 || b1 (160 bytes), then the summed ciphertext
