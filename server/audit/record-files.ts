@@ -24,6 +24,7 @@ export const RECORD_FILES = {
   decryptionShares: "decryption-shares.json",
   result: "result.json",
   attestations: "attestations.json",
+  channels: "channels.json",
 } as const;
 
 export class RecordFormatError extends Error {
@@ -114,6 +115,24 @@ const attestationsSchema = z.array(
   }),
 );
 
+/** One person, one channel (docs/protocol.md section 11). */
+const channelsSchema = z.strictObject({
+  onlineRoll: z.array(z.strictObject({ style: uint, voterIdHashes: z.array(bytes32T) })),
+  paperBallots: z.array(
+    z.strictObject({ voterIdHash: bytes32T, style: uint, precinct: address, blockNumber: decimal }),
+  ),
+  cancellations: z.array(
+    z.strictObject({
+      voterIdHash: bytes32T,
+      nullifier: bytes32T,
+      style: uint,
+      credential: hexT,
+      signature: hexT,
+      blockNumber: decimal,
+    }),
+  ),
+});
+
 // ---------------------------------------------------------------- writing
 
 function writeJson(file: string, value: unknown): void {
@@ -182,6 +201,7 @@ export function writeRecordFolder(dir: string, record: ElectionRecord): void {
     writeJson(file(RECORD_FILES.decryptionShares), record.decryptionShares);
     writeJson(file(RECORD_FILES.result), record.result);
     writeJson(file(RECORD_FILES.attestations), record.attestations);
+    writeJson(file(RECORD_FILES.channels), record.channels);
     if (fs.existsSync(target)) fs.rmdirSync(target);
     fs.renameSync(temporary, target);
   } catch (error) {
@@ -259,5 +279,6 @@ export async function readRecordFolder(dir: string): Promise<ElectionRecord> {
     decryptionShares: readJson(dir, RECORD_FILES.decryptionShares, sharesSchema),
     result: readJson(dir, RECORD_FILES.result, resultSchema),
     attestations: readJson(dir, RECORD_FILES.attestations, attestationsSchema),
+    channels: readJson(dir, RECORD_FILES.channels, channelsSchema),
   };
 }

@@ -12,6 +12,7 @@ const CHECK_LABELS: Record<CheckName, string> = {
   decryptionShares: "decryption shares",
   result: "result",
   attestations: "attestations",
+  reconciliation: "one person, one channel",
 };
 
 const counts = (values: Record<string, number>): string =>
@@ -41,6 +42,13 @@ export function formatReport(report: VerificationReport): string {
       `  style ${style.style} (${style.id}): ${style.issued} credentials issued, ${style.voters} voters, ` +
         `${style.recorded} ballots recorded, ${style.counted} counted`,
     );
+  if (report.reconciliation.some((r) => r.onlineRoll + r.paperBallots + r.cancellations > 0))
+    for (const r of report.reconciliation)
+      lines.push(
+        `  district ${r.style} (${r.id}): online roll ${r.onlineRoll}, ${r.credentialsIssued} credentials, ` +
+          `${r.onlineCounted} online ballots counted, ${r.paperBallots} paper ballots (${r.cancellations} after a cancellation), ` +
+          `${r.unused} unused`,
+      );
   if (report.tally !== null) {
     lines.push(`tally hash ${report.tally.hash}`);
     lines.push(`tally      ${report.tally.bytes}`);

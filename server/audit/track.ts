@@ -2,6 +2,7 @@ import { normalizeTrackingCode, trackingCode } from "../protocol/ballot";
 import type { ElectionRecord } from "../protocol/record";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
 import { verdictsOf } from "../verification/ballots";
+import { cancelledNullifiers } from "../verification/reconciliation";
 import { directChecker, inspectBallots } from "../verification/inspection";
 import { ledgerBallotOf } from "../verification/record";
 import type { LedgerVerdict } from "../verification/report";
@@ -56,7 +57,10 @@ export async function trackBallot(record: ElectionRecord, input: string): Promis
   for (const ballot of found) {
     const group = record.ballots.filter((b) => b.nullifier.toLowerCase() === ballot.nullifier.toLowerCase());
     const inspections = await inspectBallots(checker, group, ZERO_RUNNING_HASH);
-    const verdicts = verdictsOf(group.map((b, i) => ledgerBallotOf(b, inspections[i])));
+    const verdicts = verdictsOf(
+      group.map((b, i) => ledgerBallotOf(b, inspections[i])),
+      cancelledNullifiers(record.channels),
+    );
     tracked.push({
       index: ballot.index,
       trackingCode: code,
@@ -78,6 +82,8 @@ export function describeTracked(ballot: TrackedBallot): string {
     case "counted":
       return `${ballot.trackingCode}: ${where} is COUNTED`;
     case "superseded":
+      if (verdict.supersededBy === null)
+        return `${ballot.trackingCode}: ${where} is CANCELLED: the voter cancelled the online ballot at a precinct and voted on paper`;
       return `${ballot.trackingCode}: ${where} is SUPERSEDED by a re-vote (ballot ${verdict.supersededBy}, a later ballot of the same voter, counts instead)`;
     case "excluded":
       return `${ballot.trackingCode}: ${where} is EXCLUDED (${verdict.code}): ${verdict.reason}`;

@@ -216,6 +216,7 @@ export async function readElectionRecord(
     ceremonyRounds: [emptyRound(0, header.initialTrustees)],
     registrarKeys: [],
     issuances: [],
+    channels: { onlineRoll: [], paperBallots: [], cancellations: [] },
     ballots: [],
     rejections: [],
     runningHash,
@@ -314,6 +315,31 @@ export async function foldLogs(
           requestHash: log.args.requestHash,
           blockNumber,
           timestamp: await blockTime(log.blockNumber),
+        });
+        break;
+      // One person, one channel (docs/protocol.md section 11).
+      case "OnlineRollPublished":
+        record.channels.onlineRoll.push({
+          style: log.args.style,
+          voterIdHashes: [...log.args.voterIdHashes],
+        });
+        break;
+      case "PaperBallotIssued":
+        record.channels.paperBallots.push({
+          voterIdHash: log.args.voterIdHash,
+          style: log.args.style,
+          precinct: log.args.precinct,
+          blockNumber,
+        });
+        break;
+      case "OnlineBallotCancelled":
+        record.channels.cancellations.push({
+          voterIdHash: log.args.voterIdHash,
+          nullifier: log.args.nullifier,
+          style: log.args.style,
+          credential: log.args.credential,
+          signature: log.args.signature,
+          blockNumber,
         });
         break;
       case "BallotCast": {

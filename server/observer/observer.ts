@@ -33,6 +33,7 @@ import {
 } from "../verification/inspection";
 import { verifyElection } from "../verification/pipeline";
 import type { Verification } from "../verification/report";
+import { inspectCancellations, type CancellationCheck } from "../verification/reconciliation";
 import { electionRulesOf, headerOf, type ElectionRules } from "../verification/rules";
 import { VerifierPool } from "../verifier/pool";
 import { ObserverMetrics } from "./metrics";
@@ -104,6 +105,8 @@ export class Observer {
   private verification: Verification | null = null;
   private dirty = true;
   private wasClosed = false;
+  /** The checks of the header's cancellations (V10.4), made after each sync (verify() is synchronous). */
+  private cancellationChecks: CancellationCheck[] = [];
   private head = -1n;
   private verifierStartSeconds = 0;
   private syncing = false;
@@ -266,6 +269,16 @@ export class Observer {
     return progress;
   }
 
+    const { cancellations } = this.store.header().channels;
+    if (
+      cancellations.map((c) => c.nullifier).join() !== this.cancellationChecks.map((c) => c.nullifier).join()
+    ) {
+      this.cancellationChecks = await inspectCancellations(
+        electionRulesOf(this.store.header()),
+        cancellations,
+      );
+      this.dirty = true;
+    }
   private async checkerFor(rules: ElectionRules | null): Promise<BallotChecker> {
     if (rules === null) return noContextChecker;
     if (this.options.threads === 0) return directChecker(rules);
@@ -349,6 +362,7 @@ export class Observer {
       stored === null ||
       stored.tallyHash !== message.tallyHash ||
       stored.resultHash !== message.resultHash ||
+        cancellationChecks: this.cancellationChecks,
       stored.resultMatches !== message.resultMatches
     ) {
       const signature = await signAttestation(this.account, verification.context, message);

@@ -300,7 +300,13 @@ export class ObserverStore {
         .prepare("SELECT voter_id_hash AS h FROM issuances GROUP BY lower(voter_id_hash) HAVING COUNT(*) > 1")
         .all() as { h: Hex }[]
     ).map((r) => r.h);
-    return { perStyle, duplicates };
+    // The first issuance of each key, for the reconciliation (V10).
+    const keys = new Map<string, { style: number; blockNumber: string }>();
+    for (const row of this.db
+      .prepare("SELECT lower(voter_id_hash) AS h, style, block FROM issuances ORDER BY id")
+      .all() as { h: string; style: number; block: string | number }[])
+      if (!keys.has(row.h)) keys.set(row.h, { style: row.style, blockNumber: String(row.block) });
+    return { perStyle, duplicates, keys };
   }
 
   rejectionsByReason(): Map<string, number> {

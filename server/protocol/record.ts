@@ -62,6 +62,25 @@ export interface RecordIssuance {
   timestamp: number;
 }
 
+/**
+ * One person, one channel (docs/protocol.md section 11): the online roll as
+ * published (one entry per OnlineRollPublished event), the paper ballots
+ * recorded for online-roll voters, and the cancellations of the online channel.
+ */
+export interface RecordChannels {
+  onlineRoll: { style: number; voterIdHashes: Hex[] }[];
+  paperBallots: { voterIdHash: Hex; style: number; precinct: Address; blockNumber: string }[];
+  cancellations: {
+    voterIdHash: Hex;
+    nullifier: Hex;
+    style: number;
+    /** LP(prefix) || LP(signature), as signed (docs/protocol.md 11.4). */
+    credential: Hex;
+    signature: Hex;
+    blockNumber: string;
+  }[];
+}
+
 export interface RecordDecryptionShare {
   trusteeIndex: number;
   aggregateHash: Hex;
@@ -93,6 +112,7 @@ export interface ElectionRecord {
   ceremonyRounds: RecordCeremonyRound[];
   registrarKeys: { style: number; modulus: Hex }[];
   issuances: RecordIssuance[];
+  channels: RecordChannels;
   ballots: RecordBallot[];
   rejections: RecordRejection[];
   /** The contract's running hash and ballot count at the record's last block. */

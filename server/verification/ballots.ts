@@ -2,6 +2,7 @@ import { applyCountingRules, type CountInput } from "../protocol/counting";
 import type { ElectionContext } from "../protocol/context";
 import { sameHex, type Findings } from "./findings";
 import { ballotSubject } from "./ledger";
+import { cancelledNullifiers } from "./reconciliation";
 import type { LedgerBallot, LedgerVerdict, RecordHeader } from "./report";
 
 /**
@@ -20,7 +21,10 @@ import type { LedgerBallot, LedgerVerdict, RecordHeader } from "./report";
  * ballots under the same recorded nullifier, so `audit track` may pass just
  * those.
  */
-export function verdictsOf(ballots: readonly LedgerBallot[]): LedgerVerdict[] {
+export function verdictsOf(
+  ballots: readonly LedgerBallot[],
+  cancelled: ReadonlySet<string> = new Set(),
+): LedgerVerdict[] {
   const inputs: CountInput<LedgerBallot>[] = ballots.map((ballot) => {
     const { check, computedHash } = ballot.inspection;
     return {
@@ -37,7 +41,12 @@ export function verdictsOf(ballots: readonly LedgerBallot[]): LedgerVerdict[] {
           : { ok: false, code: check.code, reason: check.reason },
     };
   });
-  return applyCountingRules(inputs).verdicts;
+  // A nullifier cancelled at a precinct (protocol.md 11.4): its ballots count as nothing.
+  return applyCountingRules(inputs).verdicts.map((verdict, position) =>
+    verdict.status === "counted" && cancelled.has(ballots[position].nullifier.toLowerCase())
+      ? { index: verdict.index, status: "superseded", supersededBy: null }
+      : verdict,
+  );
 }
 
 /** V5: the verdicts, with a fault for every excluded ballot and every sequence out of order. */
@@ -47,7 +56,7 @@ export function checkBallots(
   context: ElectionContext,
   findings: Findings,
 ): LedgerVerdict[] {
-  const verdicts = verdictsOf(ballots);
+  const verdicts = verdictsOf(ballots, cancelledNullifiers(header.channels));
   verdicts.forEach((verdict, position) => {
     if (verdict.status !== "excluded") return;
     const ballot = ballots[position];

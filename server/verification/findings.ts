@@ -61,6 +61,25 @@ export const CHECKS = {
   "V9.1": { group: "attestations", codes: ["attestation-signature-invalid", "attestation-not-observer"] },
   "V9.2": { group: "attestations", codes: ["other-result", "tally-differs"] },
   "V9.3": { group: "attestations", codes: ["disputes-result"] },
+  // V10: one person, one channel: reconciliation per district (protocol.md 11.6; reconciliation.ts)
+  "V10.1": { group: "reconciliation", codes: ["roll-unknown-style", "duplicate-roll-entry"] },
+  "V10.2": { group: "reconciliation", codes: ["issuance-not-on-roll", "paper-not-on-roll"] },
+  "V10.3": {
+    group: "reconciliation",
+    codes: ["duplicate-paper", "paper-after-credential", "credential-after-paper"],
+  },
+  "V10.4": {
+    group: "reconciliation",
+    codes: [
+      "cancellation-not-allowed",
+      "cancellation-invalid-credential",
+      "cancellation-without-credential",
+      "cancellation-style-mismatch",
+      "cancellation-without-paper",
+      "duplicate-cancellation",
+    ],
+  },
+  "V10.5": { group: "reconciliation", codes: ["roll-exceeded", "online-exceeds-credentials"] },
 } as const;
 
 export type CheckNumber = keyof typeof CHECKS;
@@ -81,6 +100,7 @@ export const CHECK_NAMES: readonly CheckName[] = [
   "decryptionShares",
   "result",
   "attestations",
+  "reconciliation",
 ];
 
 export interface Finding {

@@ -14,18 +14,18 @@ import type { IssuanceSummary, LedgerBallot, LedgerVerdict, StyleSummary, Verifi
 
 /** Counts of the issuance journal, from the full list (audit) or from the observer's index. */
 export function summarizeIssuances(
-  issuances: readonly { voterIdHash: Hex; style: number }[],
+  issuances: readonly { voterIdHash: Hex; style: number; blockNumber: string }[],
 ): IssuanceSummary {
   const perStyle = new Map<number, number>();
-  const seen = new Set<string>();
+  const keys = new Map<string, { style: number; blockNumber: string }>();
   const duplicates: Hex[] = [];
   for (const issuance of issuances) {
     perStyle.set(issuance.style, (perStyle.get(issuance.style) ?? 0) + 1);
     const key = issuance.voterIdHash.toLowerCase();
-    if (seen.has(key)) duplicates.push(issuance.voterIdHash);
-    seen.add(key);
+    if (keys.has(key)) duplicates.push(issuance.voterIdHash);
+    else keys.set(key, { style: issuance.style, blockNumber: issuance.blockNumber });
   }
-  return { perStyle, duplicates };
+  return { perStyle, duplicates, keys };
 }
 
 export function checkIssuance(

@@ -9,6 +9,7 @@ import { checkBallots } from "./ballots";
 import { CHECK_NAMES, Findings, type CheckName } from "./findings";
 import { checkIssuance } from "./issuance";
 import { checkLedger } from "./ledger";
+import { checkReconciliation, type ReconciliationRow } from "./reconciliation";
 import type {
   CheckStatus,
   LedgerVerdict,
@@ -55,6 +56,7 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
   let verdicts: LedgerVerdict[] = [];
   let runningHash: Hex = ZERO_RUNNING_HASH;
   let styles: StyleSummary[] = [];
+  let reconciliation: ReconciliationRow[] = [];
   let tally: TallyOutcome | null = null;
   let canonical: VerificationReport["tally"] = null;
   if (manifest !== null) {
@@ -70,6 +72,7 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
   if (context !== null && manifest !== null) {
     verdicts = checkBallots(header, input.ballots, context, findings);
     styles = checkIssuance(manifest, input, input.ballots, verdicts, findings);
+    reconciliation = checkReconciliation(manifest, input, input.ballots, verdicts, findings);
     const wantTally = options.computeTally || header.decryptionShares.length > 0 || header.result !== null;
     if (wantTally) {
       const cacheKey = toHex(
@@ -124,7 +127,7 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
   >;
   if (manifest === null) for (const name of CHECK_NAMES) checks[name] = "pending";
   if (context === null) {
-    for (const name of ["ballots", "issuance", "decryptionShares", "result"] as CheckName[])
+    for (const name of ["ballots", "issuance", "decryptionShares", "result", "reconciliation"] as CheckName[])
       checks[name] = "pending";
     if (!header.ceremonyRounds.some((r) => r.jointKey !== null)) checks.ceremony = "pending";
   }
@@ -168,6 +171,7 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
       rejectedByContract: Object.fromEntries(input.rejectedByContract),
     },
     styles,
+    reconciliation,
     tally: canonical,
     result: {
       published: header.result,

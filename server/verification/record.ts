@@ -3,6 +3,7 @@ import type { ElectionRecord, RecordBallot } from "../protocol/record";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
 import { inspectBallots, withChecker, type BallotInspection, type CheckerOptions } from "./inspection";
 import { summarizeIssuances } from "./issuance";
+import { inspectCancellations } from "./reconciliation";
 import { verifyElection } from "./pipeline";
 import type { LedgerBallot, Verification } from "./report";
 import { electionRulesOf, headerOf } from "./rules";
@@ -68,6 +69,7 @@ export async function verifyElectionRecord(
       issuance: summarizeIssuances(record.issuances),
       rejectedByContract: countByReason(record.rejections),
       ballotBytes: (indices) => indices.map((i) => hexToBytes(byIndex.get(i)!.ballot)),
+      cancellationChecks: await inspectCancellations(rules, record.channels.cancellations),
     },
     { computeTally: true },
   );

@@ -7,6 +7,7 @@ import type { Aggregate, DecryptionShare, TallyResult } from "../protocol/tally"
 import type { CanonicalTally } from "../protocol/tally-hash";
 import type { CheckName, Finding } from "./findings";
 import type { BallotInspection } from "./inspection";
+import type { CancellationCheck, ReconciliationRow } from "./reconciliation";
 
 /** The types the verification takes and gives (docs/record.md, "What audit verify checks"). */
 
@@ -29,6 +30,8 @@ export interface IssuanceSummary {
   perStyle: ReadonlyMap<number, number>;
   /** voterIdHash values journaled more than once (the contract refuses it). */
   duplicates: readonly Hex[];
+  /** The first issuance of each journaled voterIdHash (lower case), for the reconciliation (V10). */
+  keys: ReadonlyMap<string, { style: number; blockNumber: string }>;
 }
 
 export interface VerificationInput {
@@ -40,6 +43,8 @@ export interface VerificationInput {
   rejectedByContract: ReadonlyMap<string, number>;
   /** The bytes of the given recorded ballots (asked for the counted ones, to aggregate them). */
   ballotBytes(indices: readonly number[]): Iterable<Uint8Array>;
+  /** Each cancellation of header.channels, checked in order (reconciliation.ts inspectCancellations). */
+  cancellationChecks: readonly CancellationCheck[];
 }
 
 export interface VerificationOptions {
@@ -64,7 +69,8 @@ export type Verdict = "holds" | "holds-with-warnings" | "fails";
 
 export type LedgerVerdict =
   | { index: number; status: "counted" }
-  | { index: number; status: "superseded"; supersededBy: number }
+  /** supersededBy: the later ballot that counts, or null when the voter cancelled at a precinct (protocol.md 11.4). */
+  | { index: number; status: "superseded"; supersededBy: number | null }
   | { index: number; status: "excluded"; code: ExclusionCode; reason: string };
 
 export interface StyleSummary {
@@ -99,6 +105,8 @@ export interface VerificationReport {
     rejectedByContract: Record<string, number>;
   };
   styles: StyleSummary[];
+  /** One person, one channel per district (V10, protocol.md 11.6). */
+  reconciliation: ReconciliationRow[];
   /** The observer's canonical tally: null before the joint key or when the tally was not computed. */
   tally: { canonical: CanonicalTally; bytes: string; hash: Hex } | null;
   result: {
