@@ -1,6 +1,6 @@
 /**
  * How many one-time codes the registrar checks, per source and per voter id
- * (docs/threat-model.md, section 8 "Guessing codes and locking voters out").
+ * (docs/threat-model.md, section 10).
  * Two goals pull apart: guessing a voter's code must stay infeasible, and no
  * third party may keep a voter out by sending wrong codes in their name.
  *
@@ -65,6 +65,9 @@ export interface AttemptTicket {
   readonly source: string;
   /** Hold the check this long (the voter id is locked). */
   readonly holdMs: number;
+  /** The source's wait before this check, and the wait this check set (a right code undoes it). */
+  readonly nextAtBefore: number;
+  readonly nextAtSet: number;
 }
 
 export type Admission =
@@ -124,6 +127,7 @@ export class AttemptGuard {
       s = { failures: 0, nextAt: 0, lastFailureAt: now };
       this.remember(this.sources, source, s);
     }
+    const nextAtBefore = s.nextAt;
     s.failures++;
     s.lastFailureAt = now;
     if (s.failures > p.sourceFreeFailures)
@@ -138,7 +142,8 @@ export class AttemptGuard {
     if (v.bySource.size < p.maxEntries || v.bySource.has(source))
       v.bySource.set(source, (v.bySource.get(source) ?? 0) + 1);
     if (v.failures === p.voterLockThreshold) this.events.onLock?.(voterId, v.failures);
-    return { ok: true, ticket: { voterId, source, holdMs: locked ? p.lockedDelayMs : 0 } };
+    const holdMs = locked ? p.lockedDelayMs : 0;
+    return { ok: true, ticket: { voterId, source, holdMs, nextAtBefore, nextAtSet: s.nextAt } };
   }
 
   /** The code was checked: a right one refunds what begin() counted. */
@@ -148,6 +153,7 @@ export class AttemptGuard {
     if (s !== undefined) {
       s.failures = Math.max(0, s.failures - 1);
       if (s.failures <= this.policy.sourceFreeFailures) s.nextAt = 0;
+      else if (s.nextAt === ticket.nextAtSet) s.nextAt = ticket.nextAtBefore;
     }
     const v = this.voters.get(ticket.voterId);
     if (v !== undefined) {

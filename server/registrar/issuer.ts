@@ -76,6 +76,8 @@ interface ChainIssuance {
 }
 
 const KEY_HASH_TTL_MS = 5_000;
+/** Receipt polling (viem's default is 4 s: a voter would wait for it on every sign-in). */
+const RECEIPT_POLL_MS = 200;
 /** Sends tried when another sender (a second registrar process on this account) took the nonce. */
 const SEND_ATTEMPTS = 8;
 
@@ -250,7 +252,7 @@ export class Issuer {
         }
       }
     });
-    const receipt = await client.waitForTransactionReceipt({ hash });
+    const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: RECEIPT_POLL_MS });
     if (receipt.status !== "success")
       throw new ApiError(409, "issuance-refused", `recordIssuance reverted in ${hash}`);
     const [style, requestHash] = [call.args[1], call.args[2]];

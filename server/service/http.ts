@@ -156,7 +156,7 @@ export interface Listening {
 }
 
 /**
- * Connection limits of every service (docs/threat-model.md, section on
+ * Connection limits of every service (docs/threat-model.md section 10,
  * disruption): a client must send its headers within `headersTimeoutMs` and
  * its whole request within `requestTimeoutMs`; a connection idle for
  * `idleTimeoutMs` (or kept alive between requests for `keepAliveTimeoutMs`)

@@ -264,7 +264,7 @@ describe("services: issue, cast, track, re-vote (registrar + two relays on loopb
     });
     expect(big.status).to.equal(413);
     // Wrong codes from one client: a few are free, then the client waits, longer each time
-    // (docs/threat-model.md section 8); the right code passes once the wait is over.
+    // (docs/threat-model.md section 10); the right code passes once the wait is over.
     const target = voters[7];
     const guesses: HttpAnswer[] = [];
     for (let i = 0; i < 10 && guesses.at(-1)?.status !== 429; i++)
