@@ -7,13 +7,20 @@
  *   npm run bench:crypto -- --json  one JSON object on stdout (includes verifiedPerSecondAllCores)
  *
  * The reference ballot is one contest of 5 options, choose 1; the larger one has
- * two contests, 5 options choose 1 and 12 options choose up to 3.
+ * two contests, 5 options choose 1 and 12 options choose up to 3 (17 options).
+ * "verified" is the proofs of a ballot (verifyBallotProofs); "checked" is the
+ * whole check the relay, observers, trustees and audit run (checkSignedBallot:
+ * EIP-712 signer, decoding, RSA credential, proofs) on real signed,
+ * credentialed ballots. The load average is printed beside the figures: the
+ * wall-clock rates depend on other work on the machine, the CPU times less.
  *
  * Group operations run on the native addon when it is built, else on libsodium
  * wasm; BALLOT_LEDGER_CRYPTO_BACKEND=wasm|native forces one (see
  * server/protocol/primitives/backend.ts). The report names the backend used.
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
+import type { SignedBallot } from "../../server/protocol/ballot-check";
+import { generateRegistrarKey } from "../../server/protocol/credential-issuer";
 import {
   encryptBallot,
   verifyBallotProofs,
@@ -37,8 +44,10 @@ import {
 } from "../../server/protocol/tally";
 import { VerifierPool } from "../../server/verifier/pool";
 import {
+  credentialedVoter,
   dummyCredential,
   largerManifest,
+  signedBallotOf,
   nullifierOf,
   referenceManifest,
   setupElection,
@@ -155,6 +164,38 @@ async function benchBallot(
   );
   log(`  aggregation             ${figures.aggregateUsPerBallot.toFixed(0)} us per ballot`);
   return figures;
+}
+
+/** checkSignedBallot in the verifier pool on real signed, credentialed ballots of the style-0 contest(s). */
+async function benchCheck(
+  name: string,
+  election: Election,
+  choices: (i: number) => BallotChoices,
+  checks: number,
+) {
+  const { context } = election;
+  const registrar = generateRegistrarKey(2048);
+  const voters = 64;
+  const signed: SignedBallot[] = [];
+  for (let i = 0; i < voters; i++)
+    signed.push(await signedBallotOf(context, await credentialedVoter(context, registrar, 0), choices(i)));
+  const pool = await VerifierPool.create({ context, registrarKeys: new Map([[0, registrar.modulus]]) });
+  const tasks = Array.from({ length: checks }, (_, i) => signed[i % voters]);
+  await pool.checkMany(tasks.slice(0, pool.threads * 32)); // warm-up
+  const cpuStart = cpuMs();
+  const start = performance.now();
+  const outcomes = await pool.checkMany(tasks);
+  const wallMs = performance.now() - start;
+  const poolCpuMsPerCheck = (cpuMs() - cpuStart) / checks;
+  await pool.close();
+  const failed = outcomes.find((o) => !o.ok);
+  if (failed !== undefined && !failed.ok) throw new Error(`a ballot failed its check: ${failed.reason}`);
+  const checkedPerSecondAllCores = (checks * 1000) / wallMs;
+  log(
+    `  checked/s, ${pool.threads} threads     ${checkedPerSecondAllCores.toFixed(0)} (signature, credential, proofs; ${checks} ${name} ballots; ` +
+      `CPU ${poolCpuMsPerCheck.toFixed(2)} ms each: ${((pool.threads * 1000) / poolCpuMsPerCheck).toFixed(0)}/s on ${pool.threads} idle cores)`,
+  );
+  return { checkedPerSecondAllCores, poolCpuMsPerCheck };
 }
 
 /** Counts adding up to `total` ballots over the options of a choose-1 contest. */
@@ -280,29 +321,38 @@ function benchOperations() {
 
 async function main() {
   await initCrypto();
-  log(`cores: ${availableParallelism()}, crypto backend: ${cryptoBackend()}`);
+  log(
+    `cores: ${availableParallelism()}, crypto backend: ${cryptoBackend()}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(", ")}`,
+  );
   const operations = benchOperations();
   const reference = setupElection(referenceManifest(), "bench");
   const options = reference.manifest.contests[0].options.map((o) => o.id);
-  const ref = await benchBallot("reference", reference, (i) => ({ "party-list": [options[i % 5]] }), 3000);
+  const referenceChoices = (i: number) => ({ "party-list": [options[i % 5]] });
+  const ref = await benchBallot("reference", reference, referenceChoices, 3000);
+  const refCheck = await benchCheck("reference", reference, referenceChoices, 3000);
   const larger = setupElection(largerManifest(), "bench");
   const council = larger.manifest.contests[1].options.map((o) => o.id);
-  const big = await benchBallot(
-    "larger",
-    larger,
-    (i) => ({ "party-list": [options[i % 5]], council: council.slice(i % 9, (i % 9) + (i % 4)) }),
-    800,
-  );
+  const largerChoices = (i: number) => ({
+    "party-list": [options[i % 5]],
+    council: council.slice(i % 9, (i % 9) + (i % 4)),
+  });
+  const big = await benchBallot("larger", larger, largerChoices, 800);
+  const bigCheck = await benchCheck("larger", larger, largerChoices, 800);
   const tally = benchTally(reference, 10_000_000);
+  const loadAverage = loadavg().map((x) => Number(x.toFixed(2)));
+  log(`load average (1, 5, 15 min) at the end: ${loadAverage.join(", ")}`);
   if (json)
     console.log(
       JSON.stringify({
         cores: availableParallelism(),
         backend: cryptoBackend(),
+        loadAverage,
         verifiedPerSecondAllCores: ref.verifiedPerSecondAllCores,
         operations,
-        reference: ref,
-        larger: big,
+        reference: { ...ref, ...refCheck },
+        larger: { ...big, ...bigCheck },
         tally10M: tally,
       }),
     );
