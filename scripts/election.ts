@@ -3,7 +3,7 @@
  * component, on the embedded chain (or an external one with --config). Each
  * stage is one file in scripts/election/, read in this order:
  *
- *  0. chain.ts            the embedded Hardhat node, or an external chain (--config)
+ *  0. chain.ts            the embedded Hardhat node, an external chain (--config) or the local network
  *  1. create-election.ts  the commission: factory, election from scripts/sample-manifest.json
  *                         (two districts, party list + district seat, three days, re-voting), roles
  *  2. ceremony.ts         5 trustees (threshold 3): encrypted key files, the key ceremony
@@ -19,6 +19,8 @@
  *   npm start -- --voters 5000 --seed 7    another electorate / simulation seed
  *   npm start -- --json                    the report as one JSON object on stdout, nothing else
  *   npm start -- --config FILE             an external chain (docs/besu/election.config.example.json)
+ *   npm start -- --network local           the local permissioned network (npm run network, docs/network.md):
+ *                                          every actor on a node of its own, a 5-minute real-time window
  *   npm start -- --out DIR                 where the record, reports and logs go (default out/election)
  *   npm start -- --help                    the options
  *
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
   const outDir = path.resolve(options.out);
   const timings = new StageTimings();
   await initCrypto();
-  const chain = await openChain(options.config);
+  const chain = await openChain(options.config, options.network);
   fs.rmSync(outDir, { recursive: true, force: true });
   for (const sub of ["trustees", "wallets", "services", "observers", "logs"])
     fs.mkdirSync(path.join(outDir, sub), { recursive: true });
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
   } finally {
     await services?.close();
     await chain.node?.stop();
+    await chain.network?.stop();
     logger.flush();
   }
 }

@@ -6,8 +6,8 @@ import type { ChainPublicClient } from "../../server/chain/deploy";
 import { readElectionRecord } from "../../server/chain/election-reader";
 import type { ElectionRecord } from "../../server/protocol/record";
 import { readRecordFolder, writeRecordFolder } from "../../server/audit/record-files";
-import { verifyElectionRecord } from "../../server/audit/verify-record";
-import type { Chain } from "./chain";
+import { verifyElectionRecord } from "../../server/verification/record";
+import { settle, type Chain } from "./chain";
 import { step } from "./progress";
 
 /**
@@ -17,7 +17,9 @@ import { step } from "./progress";
  */
 export async function exportAndAudit(chain: Chain, election: Address, outDir: string) {
   step("exporting the election record and verifying it offline");
-  const client = publicClientFor(chain.endpoint);
+  // The auditor reads from a node of its own (the audit node on the local network).
+  const client = publicClientFor(chain.roles.audit);
+  await settle(chain, client);
   const recordDir = path.join(outDir, "record");
   const record = await readElectionRecord(client, election);
   writeRecordFolder(recordDir, record);

@@ -20,7 +20,8 @@ export async function runKeyCeremony(
   { election, manifest }: CreatedElection,
   outDir: string,
 ): Promise<TrusteeSession[]> {
-  const { endpoint, accounts } = chain;
+  const { accounts } = chain;
+  const endpoint = chain.roles.trustees;
   const client = publicClientFor(endpoint);
   step(
     `${accounts.trustees.length} trustees (threshold ${manifest.trustees.threshold}): key files and the key ceremony`,

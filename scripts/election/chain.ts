@@ -5,13 +5,17 @@ import { publicClientFor, type ChainEndpoint } from "../../server/chain/clients"
 import type { ChainPublicClient } from "../../server/chain/deploy";
 import { startLocalNode, type LocalNode } from "../../server/chain/local-node";
 import { connectTo } from "../../server/cli/chain-options";
-import { CliError, EXIT_USAGE } from "../../server/cli/errors";
+import { CliError, EXIT_REFUSED, EXIT_USAGE } from "../../server/cli/errors";
+import { GethMissingError } from "../../server/network/geth";
+import { LocalNetwork, NetworkError } from "../../server/network/network";
 import { step } from "./progress";
 
 /**
  * Stage 0, the chain: the embedded Hardhat node (its development accounts play
- * every role) or an external chain named by a configuration file
- * (docs/besu/election.config.example.json) with a key file per account.
+ * every role), an external chain named by a configuration file
+ * (docs/besu/election.config.example.json) with a key file per account, or
+ * the local permissioned network of `npm run network` (--network local,
+ * docs/network.md), where every actor talks to a node of its own.
  */
 export interface Accounts {
   commission: Hex;
@@ -21,17 +25,113 @@ export interface Accounts {
   observers: Hex[];
 }
 
+/** The node each actor sends to or reads from (all the same node but on the local network). */
+export interface RoleEndpoints {
+  commission: ChainEndpoint;
+  trustees: ChainEndpoint;
+  registrar: ChainEndpoint;
+  relays: ChainEndpoint[];
+  observers: ChainEndpoint[];
+  audit: ChainEndpoint;
+}
+
 export interface Chain {
+  /** The commission's node, from which the job itself reads the chain. */
   endpoint: ChainEndpoint;
+  roles: RoleEndpoints;
   accounts: Accounts;
+  /** Seconds from the election's creation to the opening, and the window's length (a real-time chain). */
+  window: { opensIn: number; length: number } | null;
   /** Embedded chain: the clock can be moved; an external chain runs in real time. */
   moveClockTo: ((timestamp: number) => Promise<void>) | null;
   confirmations: number;
   node: LocalNode | null;
+  /** The local network, when the job started it (it is stopped at the end). */
+  network: LocalNetwork | null;
 }
 
-export async function openChain(configFile: string | null): Promise<Chain> {
+const sameEndpoint = (endpoint: ChainEndpoint): RoleEndpoints => ({
+  commission: endpoint,
+  trustees: endpoint,
+  registrar: endpoint,
+  relays: [endpoint, endpoint],
+  observers: [endpoint, endpoint],
+  audit: endpoint,
+});
+
+export async function openChain(configFile: string | null, networkDir: string | null = null): Promise<Chain> {
+  if (networkDir !== null) return openLocalNetwork(networkDir);
   return configFile === null ? openEmbeddedChain() : openExternalChain(configFile);
+}
+
+/** Clique needs confirmations: a block with 3 on top is not replaced unless 3 of the 4 signers collude. */
+export const LOCAL_NETWORK_CONFIRMATIONS = 3;
+
+/**
+ * The local network (started, and created in `dir` the first time, when it
+ * is not running): the registrar and each relay send to a validator of their
+ * own (the relays fail over to the other validators), the commission and the
+ * trustees to the fourth, each observer reads its own node, the audit the
+ * audit node. The window is real time: it opens two minutes after the
+ * election is created (the key ceremony and the registrar keys must be on
+ * chain before) and lasts five minutes.
+ */
+async function openLocalNetwork(dir: string): Promise<Chain> {
+  let network: LocalNetwork;
+  let started = false;
+  try {
+    network = LocalNetwork.exists(dir) ? LocalNetwork.open(dir) : await LocalNetwork.create(dir);
+    if (!network.nodes.every((n) => n.running())) {
+      step(`starting the local network in ${dir} (${network.layout.client})`);
+      await network.start();
+      started = true;
+    }
+  } catch (error) {
+    if (error instanceof GethMissingError || error instanceof NetworkError)
+      throw new CliError(error.message, EXIT_REFUSED);
+    throw error;
+  }
+  step(
+    `local network: chain ${network.layout.chainId}, ${network.nodes.length} nodes, ${LOCAL_NETWORK_CONFIRMATIONS} confirmations`,
+  );
+  return { ...localNetworkChain(network, { opensIn: 120, length: 300 }), network: started ? network : null };
+}
+
+/** The roles of the main job on a running local network (also the network tests' election). */
+export function localNetworkChain(network: LocalNetwork, window: { opensIn: number; length: number }): Chain {
+  const chainId = network.layout.chainId;
+  const at = (name: string, fallbacks: string[] = []): ChainEndpoint => ({
+    rpcUrl: network.node(name).rpcUrl,
+    chainId,
+    fallbackUrls: fallbacks.map((n) => network.node(n).rpcUrl),
+  });
+  const key = (name: string) => network.accountKey(name);
+  return {
+    endpoint: at("validator-4"),
+    roles: {
+      commission: at("validator-4"),
+      trustees: at("validator-4"),
+      registrar: at("validator-1"),
+      relays: [
+        at("validator-2", ["validator-3", "validator-1"]),
+        at("validator-3", ["validator-2", "validator-4"]),
+      ],
+      observers: [at("observer-1"), at("observer-2")],
+      audit: at("audit"),
+    },
+    node: null,
+    network: null,
+    confirmations: LOCAL_NETWORK_CONFIRMATIONS,
+    window,
+    accounts: {
+      commission: key("commission"),
+      registrar: key("registrar"),
+      relays: [key("relay-1"), key("relay-2")],
+      trustees: [1, 2, 3, 4, 5].map((i) => key(`trustee-${i}`)),
+      observers: [key("observer-1"), key("observer-2")],
+    },
+    moveClockTo: null,
+  };
 }
 
 async function openEmbeddedChain(): Promise<Chain> {
@@ -42,7 +142,10 @@ async function openEmbeddedChain(): Promise<Chain> {
   const client = publicClientFor(endpoint);
   return {
     endpoint,
+    roles: sameEndpoint(endpoint),
     node,
+    network: null,
+    window: null,
     confirmations: 0,
     accounts: {
       commission: keys[0],
@@ -141,7 +244,24 @@ async function openExternalChain(configFile: string): Promise<Chain> {
       EXIT_USAGE,
     );
   step(`external chain ${endpoint.chainId} at ${endpoint.rpcUrl}`);
-  return { endpoint, node: null, confirmations: config.confirmations, accounts, moveClockTo: null };
+  return {
+    endpoint,
+    roles: sameEndpoint(endpoint),
+    node: null,
+    network: null,
+    window: { opensIn: 120, length: 600 },
+    confirmations: config.confirmations,
+    accounts,
+    moveClockTo: null,
+  };
+}
+
+/** Waits until the head has grown by `chain.confirmations` blocks: what was just sent is settled. */
+export async function settle(chain: Chain, client: ChainPublicClient): Promise<void> {
+  if (chain.confirmations === 0) return;
+  const target = (await client.getBlockNumber({ cacheTime: 0 })) + BigInt(chain.confirmations);
+  while ((await client.getBlockNumber({ cacheTime: 0 })) < target)
+    await new Promise((resolve) => setTimeout(resolve, 250));
 }
 
 /** Waits (external chain) or moves the clock (embedded chain) until the chain's time reaches `timestamp`. */

@@ -40,9 +40,10 @@ export async function createSampleElection(chain: Chain): Promise<CreatedElectio
   step("deploying the election factory");
   const factory = await deployFactory(commission, client);
   const now = Number((await client.getBlock({ blockTag: "latest" })).timestamp);
-  const embedded = chain.moveClockTo !== null;
-  const opensAt = now + (embedded ? 3600 : 120);
-  const manifest = sampleManifest(opensAt, opensAt + (embedded ? 3 * 86_400 : 600));
+  // The embedded chain's clock is moved through three days; a real chain's window is short and real.
+  const window = chain.window ?? { opensIn: 3600, length: 3 * 86_400 };
+  const opensAt = now + window.opensIn;
+  const manifest = sampleManifest(opensAt, opensAt + window.length);
   const trusteeAddresses = accounts.trustees.map((k) => privateKeyToAccount(k).address);
   const params = electionParamsOf(manifest, trusteeAddresses, commission.account.address, now);
   if (!params.ok) throw new Error(`scripts/sample-manifest.json: ${params.reason}`);

@@ -1,5 +1,6 @@
 import { privateKeyToAccount } from "viem/accounts";
-import type { Chain } from "./chain";
+import { publicClientFor } from "../../server/chain/clients";
+import { settle, type Chain } from "./chain";
 import { progressBar, step } from "./progress";
 import type { Services } from "./services";
 
@@ -17,6 +18,8 @@ export interface ObserverVerdict {
 
 export async function observersAttest(chain: Chain, services: Services): Promise<ObserverVerdict[]> {
   step("observers verify and attest");
+  // On a chain with confirmations, the result's block must be confirmed on each observer's node first.
+  for (const endpoint of chain.roles.observers) await settle(chain, publicClientFor(endpoint));
   const bar = progressBar("observers", services.observers.length);
   const verdicts: ObserverVerdict[] = [];
   for (const [i, observer] of services.observers.entries()) {

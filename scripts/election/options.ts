@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 
 /**
@@ -16,6 +17,8 @@ export interface ElectionOptions {
   config: string | null;
   /** Where the record, reports and logs go. */
   out: string;
+  /** The local permissioned network's folder (--network local: out/network), or null. */
+  network: string | null;
 }
 
 function integerBetween(min: number, max: number) {
@@ -51,6 +54,14 @@ export function electionCommand(): Command {
     )
     .option("--json", "print the report as one JSON object on stdout, nothing else", false)
     .option("--config <file>", "an external chain (format: docs/besu/election.config.example.json)")
+    .option(
+      "--network <name>",
+      "run on the local permissioned network of `npm run network` (the only name: local; docs/network.md)",
+      (value: string) => {
+        if (value !== "local") throw new InvalidArgumentError(`the only network is "local", got ${value}`);
+        return value;
+      },
+    )
     .option("--out <dir>", "where the record, reports and logs go", "out/election")
     .addHelpText(
       "after",
@@ -72,13 +83,17 @@ export function parseOptions(argv: readonly string[]): ElectionOptions {
     seed: number;
     json: boolean;
     config?: string;
+    network?: string;
     out: string;
   }>();
+  if (parsed.config !== undefined && parsed.network !== undefined)
+    command.error("--config and --network exclude each other", { exitCode: 2 });
   return {
     voters: parsed.voters,
     seed: parsed.seed,
     json: parsed.json,
     config: parsed.config ?? null,
+    network: parsed.network === undefined ? null : path.resolve("out", "network"),
     out: parsed.out,
   };
 }

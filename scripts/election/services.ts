@@ -52,13 +52,18 @@ export async function startServices(
   outDir: string,
   logger: Logger,
 ): Promise<Services> {
-  const { endpoint, accounts } = chain;
-  const client = publicClientFor(endpoint);
+  const { accounts, roles } = chain;
+  const client = publicClientFor(roles.registrar);
   step(`registrar keys (RSA-2048, one per ballot style) and the voter roll of ${voters.length} voters`);
   const registrarKeys = new Map<number, RegistrarKeyPair>(
     manifest.ballotStyles.map((_, s) => [s, generateRegistrarKey(2048)]),
   );
-  await publishRegistrarKeys(walletClientFor(endpoint, accounts.registrar), client, election, registrarKeys);
+  await publishRegistrarKeys(
+    walletClientFor(roles.registrar, accounts.registrar),
+    client,
+    election,
+    registrarKeys,
+  );
   const roll = await hashVoterRoll(voters);
 
   const running: { close(): Promise<void> }[] = [];
@@ -67,7 +72,7 @@ export async function startServices(
   };
   try {
     const registrar = await startRegistrar({
-      endpoint,
+      endpoint: roles.registrar,
       election,
       accountKey: accounts.registrar,
       identity: new RollIdentityProvider(roll),
@@ -81,7 +86,8 @@ export async function startServices(
     const relays: RunningRelay[] = [];
     for (const [i, accountKey] of accounts.relays.entries()) {
       const relay = await startRelay({
-        endpoint,
+        endpoint: roles.relays[i],
+        confirmations: chain.confirmations,
         election,
         accountKey,
         queueFile: path.join(outDir, "services", `relay-${i + 1}.sqlite`),
@@ -96,7 +102,7 @@ export async function startServices(
     const observers: Observer[] = [];
     for (const [i, observerKey] of accounts.observers.entries()) {
       const observer = await Observer.open({
-        endpoint,
+        endpoint: roles.observers[i],
         election,
         dataDir: path.join(outDir, "observers", `observer-${i + 1}`),
         observerKey,

@@ -80,8 +80,11 @@ export async function simulateVoting(
   };
 
   const days = [0, 1, 2].map((d) => voters.map((_, i) => i).filter((i) => i % 3 === d));
+  // Three days on the embedded chain; on a real-time chain, the window in three parts.
+  const dayLength = chain.moveClockTo !== null ? 86_400 : (manifest.votingWindow.closesAt - opensAt) / 3;
+  const dayStart = chain.moveClockTo !== null ? 60 : 1;
   for (const [day, todays] of days.entries()) {
-    await reachTime(chain, client, opensAt + day * 86_400 + 60);
+    await reachTime(chain, client, Math.floor(opensAt + day * dayLength + dayStart));
     await relaysSeeChainTime();
     const voting = todays.filter(() => next() < TURNOUT_SHARE);
     const bar = progressBar(`day ${day + 1}: voting`, voting.length);

@@ -2,6 +2,7 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  fallback,
   http,
   type Account,
   type Chain,
@@ -19,6 +20,22 @@ import { privateKeyToAccount } from "viem/accounts";
 export interface ChainEndpoint {
   rpcUrl: string;
   chainId: number;
+  /**
+   * Further endpoints of the same chain (other nodes), tried in order when a
+   * request to the one before fails: a service keeps working when its node
+   * dies (docs/network.md, "Failover").
+   */
+  fallbackUrls?: readonly string[];
+}
+
+/** HTTP to rpcUrl, or viem's fallback transport over rpcUrl and the fallback URLs. */
+function transportOf(endpoint: ChainEndpoint): Transport {
+  const urls = [endpoint.rpcUrl, ...(endpoint.fallbackUrls ?? [])];
+  if (urls.length === 1) return http(endpoint.rpcUrl, { retryCount: 3 });
+  return fallback(
+    urls.map((url) => http(url, { retryCount: 1, timeout: 10_000 })),
+    { retryCount: 2 },
+  );
 }
 
 export function chainOf(endpoint: ChainEndpoint): Chain {
@@ -33,7 +50,7 @@ export function chainOf(endpoint: ChainEndpoint): Chain {
 export function publicClientFor(endpoint: ChainEndpoint): PublicClient<Transport, Chain> {
   return createPublicClient({
     chain: chainOf(endpoint),
-    transport: http(endpoint.rpcUrl, { retryCount: 3 }),
+    transport: transportOf(endpoint),
   });
 }
 
@@ -43,7 +60,7 @@ export function walletClientFor(endpoint: ChainEndpoint, privateKey: `0x${string
   return createWalletClient({
     account: privateKeyToAccount(privateKey),
     chain: chainOf(endpoint),
-    transport: http(endpoint.rpcUrl, { retryCount: 3 }),
+    transport: transportOf(endpoint),
   });
 }
 

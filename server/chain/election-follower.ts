@@ -23,6 +23,11 @@ export async function confirmedHead(client: ChainPublicClient, confirmations: nu
   return (await client.getBlockNumber({ cacheTime: 0 })) - BigInt(confirmations);
 }
 
+/** The hash of block `blockNumber` on the node's chain now. */
+export async function blockHashAt(client: ChainPublicClient, blockNumber: bigint): Promise<Hex> {
+  return (await client.getBlock({ blockNumber })).hash;
+}
+
 /** The election's parameters and creation data at `atBlock`, with no events folded in yet. */
 export async function readElectionHeader(
   client: ChainPublicClient,

@@ -32,7 +32,10 @@ export async function relayCommand(): Promise<Command> {
         } catch (error) {
           throw error instanceof ConfigError ? new CliError(error.message, EXIT_USAGE) : error;
         }
-        const endpoint = await connectTo(rpcUrlOf(options.rpc ?? loaded.rpcUrl));
+        const endpoint = {
+          ...(await connectTo(rpcUrlOf(options.rpc ?? loaded.rpcUrl))),
+          fallbackUrls: loaded.fallbackRpcUrls,
+        };
         const accountKey = readPrivateKeyFile(loaded.accountKeyFile);
         const crashPoint = process.env[CRASH_POINT_ENV];
         if (crashPoint !== undefined && crashPoint !== "after-mark-sent" && crashPoint !== "after-broadcast")

@@ -7,6 +7,7 @@ export class ObserverMetrics {
   readonly chainHead: Gauge;
   readonly ballotsChecked: Counter;
   readonly syncErrors: Counter;
+  readonly reorgs: Counter;
   private readonly holds: Gauge;
   private readonly ballots: Gauge;
   private readonly excluded: Gauge;
@@ -27,6 +28,11 @@ export class ObserverMetrics {
     this.syncErrors = new Counter({
       name: "observer_sync_errors_total",
       help: "Failed rounds of following the chain",
+      registers,
+    });
+    this.reorgs = new Counter({
+      name: "observer_reorgs_total",
+      help: "Reorganisations deeper than the confirmations (the index was rebuilt)",
       registers,
     });
     this.holds = new Gauge({

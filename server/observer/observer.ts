@@ -12,6 +12,7 @@ import {
 } from "../chain/clients";
 import type { ChainPublicClient } from "../chain/deploy";
 import {
+  blockHashAt,
   confirmedHead,
   foldRange,
   observerStanding,
@@ -218,6 +219,7 @@ export class Observer {
       progress.checkSeconds += (performance.now() - started) / 1000;
       progress.verifierStartSeconds += this.verifierStartSeconds - startBefore;
     };
+    await this.checkStillOnChain();
     // Ballots left unchecked by an interrupted run first.
     await check();
     for (let from = this.store.lastBlock() + 1n; from <= head && !this.stopping;) {
@@ -225,7 +227,10 @@ export class Observer {
       const to = from + rangeBlocks - 1n < head ? from + rangeBlocks - 1n : head;
       const header = this.store.header();
       const record: ElectionRecord = { ...header, ballots: [], issuances: [], rejections: [] };
+      const toHash = await blockHashAt(this.client, to);
       const logs = await foldRange(this.client, record, from, to, pageSize);
+      // One chain per range: its last block must be unchanged once its logs are read (else read it again).
+      if ((await blockHashAt(this.client, to)) !== toHash) continue;
       const offset = this.store.ballotCount();
       for (const ballot of record.ballots) ballot.index += offset;
       let lastBlockTime: number;
@@ -247,6 +252,7 @@ export class Observer {
       this.store.commitRange({
         header: headerOf(record),
         lastBlock: to,
+        lastBlockHash: toHash,
         lastBlockTime,
         ballots: record.ballots,
         issuances: record.issuances,
@@ -279,6 +285,30 @@ export class Observer {
       );
       this.dirty = true;
     }
+  /**
+   * A Clique chain can reorganise: when the last indexed block is no longer
+   * on the chain (a reorganisation deeper than `confirmations`), nothing in
+   * the index can be trusted to be on the chain, so it is rebuilt from the
+   * election's creation block. Never happens on a final (QBFT) chain.
+   */
+  private async checkStillOnChain(): Promise<void> {
+    const indexed = this.store.lastBlockHash();
+    if (indexed === null) return;
+    const lastBlock = this.store.lastBlock();
+    const onChain = await blockHashAt(this.client, lastBlock);
+    if (onChain === indexed) return;
+    this.logger.error(
+      { block: lastBlock.toString(), indexed, onChain, confirmations: this.confirmations },
+      "the last indexed block was replaced (a reorganisation deeper than the confirmations): re-indexing",
+    );
+    this.metrics.reorgs.inc();
+    this.store.clear();
+    this.aggregateCache.clear();
+    this.verification = null;
+    this.dirty = true;
+    await this.initialize();
+  }
+
   private async checkerFor(rules: ElectionRules | null): Promise<BallotChecker> {
     if (rules === null) return noContextChecker;
     if (this.options.threads === 0) return directChecker(rules);

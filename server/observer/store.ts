@@ -27,6 +27,8 @@ export interface StoredEvent {
 export interface RangeCommit {
   header: RecordHeader;
   lastBlock: bigint;
+  /** Hash of lastBlock: the index can tell when a reorganisation replaced it. */
+  lastBlockHash?: Hex;
   lastBlockTime: number;
   ballots: readonly RecordBallot[];
   issuances: readonly RecordIssuance[];
@@ -148,6 +150,19 @@ export class ObserverStore {
     return BigInt(this.meta("lastBlock") ?? "-1");
   }
 
+  /** Hash of the last block committed, or null (none yet, or an index from before hashes were kept). */
+  lastBlockHash(): Hex | null {
+    return (this.meta("lastBlockHash") as Hex | undefined) ?? null;
+  }
+
+  /** Empties the index (after a reorganisation replaced indexed blocks); initialize() starts it again. */
+  clear(): void {
+    this.db.transaction(() => {
+      for (const table of ["events", "ballots", "issuances", "rejections", "meta"])
+        this.db.prepare(`DELETE FROM ${table}`).run();
+    })();
+  }
+
   lastBlockTime(): number {
     return Number(this.meta("lastBlockTime") ?? "0");
   }
@@ -196,6 +211,7 @@ export class ObserverStore {
         insertEvent.run(Number(e.blockNumber), e.logIndex, e.transactionHash, e.name, json(e.args));
       this.setMeta("header", json(range.header));
       this.setMeta("lastBlock", range.lastBlock.toString());
+      if (range.lastBlockHash !== undefined) this.setMeta("lastBlockHash", range.lastBlockHash);
       this.setMeta("lastBlockTime", String(range.lastBlockTime));
     })();
   }

@@ -50,8 +50,10 @@ export interface RelayConfig {
   /** The SQLite file of the queue (created if missing). */
   queueFile: string;
   chainCheck?: "index" | "view";
-  /** Ballots per castBallots transaction (1..200); default 100. */
+  /** Ballots per castBallots transaction (1..200); default 100 (cut to the engine's limits, docs/network.md). */
   maxBatch?: number;
+  /** Blocks on top of a block before the relay takes its casts as settled; default 0 (a final chain). */
+  confirmations?: number;
   /** Longest wait of a queued ballot before a partial batch goes; default 200 ms. */
   maxWaitMs?: number;
   /** Verifier worker threads; default: every core. */
@@ -144,6 +146,7 @@ export async function createRelayApp(config: RelayConfig): Promise<RelayApp> {
       creationBlock: rules.creationBlock,
       logger,
       pollMs: config.pollMs,
+      confirmations: config.confirmations,
     });
     await follower.start();
     submitter = new Submitter({
@@ -154,6 +157,7 @@ export async function createRelayApp(config: RelayConfig): Promise<RelayApp> {
       follower,
       logger,
       maxBatch: config.maxBatch,
+      confirmations: config.confirmations,
       maxWaitMs: config.maxWaitMs,
       crashPoint: config.crashPoint,
       durable,

@@ -15,7 +15,12 @@ import { metaValue, sequenceKey, sequenceOfKey, setMetaValue } from "./store";
  * Hardhat node, which would cap the relay near 100 ballots a second); the
  * contract still has the last word (skip and report).
  *
- * It assumes final blocks (a QBFT network, or a development node).
+ * BallotCast events are indexed only from blocks with `confirmations`
+ * blocks on top (0 on a final chain: QBFT, a development node; more on a
+ * Clique network, which can reorganise). The hash of the last indexed block
+ * is kept: when the chain no longer holds it (a reorganisation deeper than
+ * the confirmations), the index is rebuilt from the election's creation
+ * block, so a cast from a replaced block is never taken as on chain.
  */
 export interface FollowerOptions {
   client: ChainPublicClient;
@@ -27,6 +32,8 @@ export interface FollowerOptions {
   pollMs?: number;
   /** Blocks per eth_getLogs call; default 5,000. */
   pageSize?: bigint;
+  /** Blocks on top of a block before its casts are indexed; default 0. */
+  confirmations?: number;
 }
 
 export type WindowState =
@@ -57,6 +64,7 @@ export class ChainFollower {
   private stopped = false;
   private readonly statements;
   private readonly applyCasts;
+  private readonly forgetCasts;
 
   constructor(private readonly options: FollowerOptions) {
     const { db } = options;
@@ -79,6 +87,7 @@ export class ChainFollower {
           blockNumber: bigint;
         }[],
         cursor: bigint,
+        cursorHash: Hex,
       ) => {
         for (const c of casts)
           this.statements.upsert.run(
@@ -89,8 +98,13 @@ export class ChainFollower {
             c.blockNumber.toString(),
           );
         setMetaValue(db, "followed-through-block", cursor.toString());
+        setMetaValue(db, "followed-through-hash", cursorHash);
       },
     );
+    this.forgetCasts = db.transaction(() => {
+      db.prepare("DELETE FROM nullifiers").run();
+      db.prepare("DELETE FROM meta WHERE key IN ('followed-through-block', 'followed-through-hash')").run();
+    });
   }
 
   /** Syncs once (throws when the chain cannot be read), then keeps syncing in the background. */
@@ -137,7 +151,7 @@ export class ChainFollower {
       read("closesAt", head.number),
       read("paused", head.number),
     ]);
-    await this.followCasts(head.number);
+    await this.followCasts(head.number - BigInt(this.options.confirmations ?? 0));
     const previous = this.snapshot;
     const now = Date.now();
     this.snapshot = {
@@ -152,13 +166,27 @@ export class ChainFollower {
     };
   }
 
+  /** Indexes BallotCast events through block `head` (the confirmed head). */
   private async followCasts(head: bigint): Promise<void> {
     const { client, election, db } = this.options;
-    const stored = metaValue(db, "followed-through-block");
+    let stored = metaValue(db, "followed-through-block");
+    const storedHash = metaValue(db, "followed-through-hash");
+    if (stored !== null && storedHash !== null) {
+      const block = await client.getBlock({ blockNumber: BigInt(stored) });
+      if (block.hash !== storedHash) {
+        this.options.logger.warn(
+          { block: stored, indexed: storedHash, chain: block.hash },
+          "chain follower: the last indexed block was replaced (reorganisation); re-indexing",
+        );
+        this.forgetCasts();
+        stored = null;
+      }
+    }
     let from = stored === null ? this.options.creationBlock : BigInt(stored) + 1n;
     const page = this.options.pageSize ?? 5_000n;
     while (from <= head) {
       const to = from + page - 1n < head ? from + page - 1n : head;
+      const { hash: toHash } = await client.getBlock({ blockNumber: to });
       const events = await client.getContractEvents({
         address: election,
         abi: electionAbi,
@@ -167,6 +195,8 @@ export class ChainFollower {
         toBlock: to,
         strict: true,
       });
+      // The range must come from one chain: its last block unchanged while its logs were read.
+      if ((await client.getBlock({ blockNumber: to })).hash !== toHash) continue;
       this.applyCasts(
         events.map((e) => ({
           nullifier: e.args.nullifier,
@@ -176,6 +206,7 @@ export class ChainFollower {
           blockNumber: e.blockNumber,
         })),
         to,
+        toHash,
       );
       from = to + 1n;
     }

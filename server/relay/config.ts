@@ -9,11 +9,20 @@ import type { RelayConfig } from "./app";
  *
  *   { "rpcUrl": "http://127.0.0.1:8545", "election": "0x...", "accountKeyFile": "relay.key",
  *     "queueFile": "relay.sqlite", "host": "127.0.0.1", "port": 8082, "maxBatch": 100 }
+ *
+ * On a network of several nodes, "fallbackRpcUrls" lists further nodes the
+ * relay turns to, in order, when a request to the one before fails, and
+ * "confirmations" the blocks it waits on top of a batch (docs/network.md).
  */
 export const relayFileSchema = z
   .object({
     ...commonServiceSchema,
     queueFile: z.string().min(1),
+    fallbackRpcUrls: z
+      .array(z.string().regex(/^https?:\/\//, "must be an http(s) URL"))
+      .max(16)
+      .optional(),
+    confirmations: z.number().int().min(0).max(64).optional(),
     chainCheck: z.enum(["index", "view"]).optional(),
     maxBatch: z.number().int().min(1).max(200).optional(),
     maxWaitMs: z.number().int().min(1).max(60_000).optional(),
@@ -27,6 +36,7 @@ export const relayFileSchema = z
 export interface RelayFileConfig {
   config: Omit<RelayConfig, "endpoint" | "accountKey">;
   rpcUrl: string | undefined;
+  fallbackRpcUrls: string[];
   accountKeyFile: string;
   listen: { host: string; port: number };
   logLevel: string;
@@ -40,6 +50,7 @@ export function readRelayConfig(file: string): RelayFileConfig {
       queueFile: resolvePath(dir, config.queueFile),
       chainCheck: config.chainCheck,
       maxBatch: config.maxBatch,
+      confirmations: config.confirmations,
       maxWaitMs: config.maxWaitMs,
       verifierThreads: config.verifierThreads,
       pollMs: config.pollMs,
@@ -56,6 +67,7 @@ export function readRelayConfig(file: string): RelayFileConfig {
       trustProxy: config.trustProxy,
     },
     rpcUrl: config.rpcUrl,
+    fallbackRpcUrls: config.fallbackRpcUrls ?? [],
     accountKeyFile: resolvePath(dir, config.accountKeyFile),
     listen: { host: config.host, port: config.port },
     logLevel: config.logLevel,

@@ -12,6 +12,7 @@ import type { AccountWalletClient } from "../chain/clients";
 import { castOutcomeFromReceipt, type ChainPublicClient } from "../chain/deploy";
 import { electionAbi } from "../chain/generated/abis";
 import { toHex } from "../protocol/primitives/bytes";
+import { ENGINE_LIMITS } from "../network/params";
 import { errorMessage, isNonceConsumedError, NonceCounter, revertErrorName } from "../service/chain-tx";
 import type { ChainFollower } from "./chain-follower";
 import type { BallotQueue, BallotSettlement, QueuedBallot, SentBatch } from "./queue";
@@ -33,6 +34,16 @@ import type { BallotQueue, BallotSettlement, QueuedBallot, SentBatch } from "./q
  * (idempotent), else, when its nonce was taken by something else, a per-ballot
  * search of BallotCast events; a ballot not found is queued again. The
  * contract refuses a nullifier's sequence twice, so nothing is recorded twice.
+ *
+ * Engine limits (docs/network.md): a batch is cut to fit the node's limit on
+ * a transaction's size (go-ethereum keeps none above 128 KiB) and the block
+ * gas limit read from the chain, whatever maxBatch says; one transaction is
+ * in flight at a time (paced nonces), so the account never nears a pool's
+ * per-sender limit. On a chain that can reorganise (Clique) a batch is
+ * settled only once its block has `confirmations` blocks on top and is still
+ * on the chain; a receipt that disappears sends the same raw bytes again.
+ * The client may carry several endpoints (ChainEndpoint.fallbackUrls): the
+ * stored raw transaction goes to whichever node answers.
  */
 export interface SubmitterOptions {
   client: ChainPublicClient;
@@ -49,6 +60,10 @@ export interface SubmitterOptions {
   pollingIntervalMs?: number;
   /** How long to wait for a receipt before broadcasting the same transaction again; default 60 s. */
   receiptTimeoutMs?: number;
+  /** Blocks on top of a batch's block before it is settled; default 0 (a final chain). */
+  confirmations?: number;
+  /** Largest signed transaction the nodes accept, bytes; default 128 KiB (go-ethereum's txpool). */
+  maxTransactionBytes?: number;
   /** Resolves when the latest commits are on disk (fsync): a batch is stored durably before it is broadcast. */
   durable?: () => Promise<void>;
   /** Called after each settled batch (metrics). */
@@ -64,6 +79,15 @@ export interface SubmitterOptions {
 const ALREADY_RECORDED_REASONS = new Set(["SequenceNotHigher", "RevoteNotAllowed"]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The calldata of castBallots for a batch. */
+function castBallotsData(ballots: readonly QueuedBallot[]): Hex {
+  return encodeFunctionData({
+    abi: electionAbi,
+    functionName: "castBallots",
+    args: [ballots.map((b) => ({ ballot: toHex(b.ballot), sequence: b.sequence, signature: b.signature }))],
+  });
+}
 
 /** Gas for a batch: base plus, per ballot, its calldata at 16 gas a byte and the contract's work. */
 export function batchGas(ballots: readonly { ballot: Uint8Array }[]): bigint {
@@ -137,7 +161,7 @@ export class Submitter {
         continue;
       }
       try {
-        await this.submit(this.options.queue.queued(this.maxBatch));
+        await this.submit(await this.fitBatch(this.options.queue.queued(this.maxBatch)));
         this.lastError = null;
         backoff = 250;
       } catch (error) {
@@ -163,14 +187,28 @@ export class Submitter {
     });
   }
 
+  /**
+   * The longest prefix of `ballots` whose transaction fits the size limit
+   * (with 1 KiB for the signed envelope) and whose gas fits the block gas
+   * limit; the rest stays queued for the next batch.
+   */
+  private async fitBatch(ballots: QueuedBallot[]): Promise<QueuedBallot[]> {
+    const maxBytes = (this.options.maxTransactionBytes ?? ENGINE_LIMITS.maxTransactionBytes) - 1024;
+    const { gasLimit } = await this.options.client.getBlock({ blockTag: "latest" });
+    let count = ballots.length;
+    while (count > 1) {
+      const bytes = (castBallotsData(ballots.slice(0, count)).length - 2) / 2;
+      const gas = batchGas(ballots.slice(0, count));
+      if (bytes <= maxBytes && gas <= gasLimit) break;
+      count = Math.max(1, Math.min(count - 1, Math.floor((count * maxBytes) / bytes)));
+    }
+    return ballots.slice(0, count);
+  }
+
   /** Signs, stores, broadcasts and settles one batch. */
   private async submit(ballots: QueuedBallot[]): Promise<void> {
     const { wallet, election, queue, logger } = this.options;
-    const data = encodeFunctionData({
-      abi: electionAbi,
-      functionName: "castBallots",
-      args: [ballots.map((b) => ({ ballot: toHex(b.ballot), sequence: b.sequence, signature: b.signature }))],
-    });
+    const data = castBallotsData(ballots);
     const nonce = await this.nonces.take();
     let rawTransaction: Hex;
     try {
@@ -208,11 +246,13 @@ export class Submitter {
   private async settleBatch(batch: SentBatch, fresh: boolean): Promise<void> {
     const { client, queue, logger } = this.options;
     let receipt = fresh ? null : await this.receiptOf(batch.transactionHash);
+    if (receipt !== null) receipt = await this.confirmed(receipt);
     while (receipt === null) {
       const broadcast = await this.broadcast(batch.rawTransaction);
       if (this.options.crashPoint === "after-broadcast" && fresh) process.kill(process.pid, "SIGKILL");
       if (broadcast === "nonce-taken") {
         receipt = await this.receiptOf(batch.transactionHash);
+        if (receipt !== null) receipt = await this.confirmed(receipt);
         if (receipt !== null) break;
         // Our transaction can no longer be mined: find each ballot on chain, queue the rest again.
         this.nonces.reset();
@@ -241,8 +281,31 @@ export class Submitter {
         if (!(error instanceof WaitForTransactionReceiptTimeoutError)) throw error;
         logger.warn({ tx: batch.transactionHash }, "submitter: no receipt yet; broadcasting again");
       }
+      if (receipt !== null) receipt = await this.confirmed(receipt);
     }
     await this.applyReceipt(batch, receipt);
+  }
+
+  /**
+   * The receipt once its block has `confirmations` blocks on top, or null
+   * when that block was replaced meanwhile (the transaction is then sent again).
+   */
+  private async confirmed(receipt: TransactionReceipt): Promise<TransactionReceipt | null> {
+    const confirmations = BigInt(this.options.confirmations ?? 0);
+    if (confirmations === 0n) return receipt;
+    const { client, logger } = this.options;
+    const deadline = Date.now() + (this.options.receiptTimeoutMs ?? 60_000);
+    while ((await client.getBlockNumber({ cacheTime: 0 })) < receipt.blockNumber + confirmations) {
+      if (Date.now() > deadline) return null;
+      await sleep(this.options.pollingIntervalMs ?? 100);
+    }
+    const now = await this.receiptOf(receipt.transactionHash);
+    if (now !== null && now.blockHash === receipt.blockHash) return now;
+    logger.warn(
+      { tx: receipt.transactionHash, block: receipt.blockNumber.toString() },
+      "submitter: the batch's block was replaced (reorganisation); sending it again",
+    );
+    return null;
   }
 
   private async receiptOf(hash: Hex): Promise<TransactionReceipt | null> {
