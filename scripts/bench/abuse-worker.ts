@@ -50,6 +50,7 @@ export interface FloodInput {
 }
 
 export interface VoterOutcome {
+  voterId: string;
   signInMs: number | null;
   castMs: number | null;
   ok: boolean;
@@ -116,7 +117,11 @@ async function runVoters(input: VotersInput): Promise<VoterOutcome[]> {
   const rules = await loadElectionRules(client, input.election);
   const outcomes: VoterOutcome[] = [];
   let next = 0;
-  const one = async (voter: VotersInput["voters"][number]): Promise<VoterOutcome> => {
+  const one = async (voter: VotersInput["voters"][number]): Promise<VoterOutcome> => ({
+    voterId: voter.voterId,
+    ...(await attempt(voter)),
+  });
+  const attempt = async (voter: VotersInput["voters"][number]): Promise<Omit<VoterOutcome, "voterId">> => {
     const modulus = rules.registrarKeys.get(voter.style)!;
     const votingKey = newVotingKey();
     const request = await startCredentialRequest(rules.context, modulus, voter.style, votingKey);

@@ -70,8 +70,10 @@ function summary(outcomes: VoterOutcome[]) {
     succeeded: outcomes.filter((o) => o.ok).length,
     successRate: Math.round((outcomes.filter((o) => o.ok).length / outcomes.length) * 10_000) / 10_000,
     signInP50Ms: percentile(signIn, 50),
+    signInP90Ms: percentile(signIn, 90),
     signInP99Ms: percentile(signIn, 99),
     castP50Ms: percentile(cast, 50),
+    castP90Ms: percentile(cast, 90),
     castP99Ms: percentile(cast, 99),
     failures: outcomes.flatMap((o) => (o.failure === undefined ? [] : [o.failure])).slice(0, 5),
   };
@@ -129,14 +131,17 @@ async function main() {
       progress(
         `flood: ${FLOOD_SOURCES} hostile sources x ${IN_FLIGHT} in flight, ${SLOW} slow connections, at most ${MAX_REQUESTS} requests / ${MAX_SECONDS} s`,
       );
+      const targeted = new Set(
+        phase(VOTERS)
+          .slice(0, 5)
+          .map((v) => v.voterId),
+      );
       const flood = inWorker<FloodOutcome>({
         role: "flood",
         registrarUrl: registrar.url,
         relayUrl: relay.url,
         // Wrong codes aimed at a few of the voters to come, enough to lock their ids.
-        targetIds: phase(VOTERS)
-          .slice(0, 5)
-          .map((v) => v.voterId),
+        targetIds: [...targeted],
         sources: Array.from({ length: FLOOD_SOURCES }, (_, i) => `127.0.0.${2 + i}`),
         slowSource: "127.0.0.100",
         slowConnections: SLOW,
@@ -146,7 +151,8 @@ async function main() {
       });
       await new Promise((r) => setTimeout(r, 2_000)); // the flood is running before the voters come
       const underStart = performance.now();
-      const underFlood = summary(await inWorker<VoterOutcome[]>({ ...common, voters: phase(VOTERS) }).result);
+      const underFloodOutcomes = await inWorker<VoterOutcome[]>({ ...common, voters: phase(VOTERS) }).result;
+      const underFlood = summary(underFloodOutcomes);
       const underSeconds = (performance.now() - underStart) / 1000;
       flood.worker.postMessage("stop");
       const floodOutcome = await flood.result;
@@ -160,6 +166,8 @@ async function main() {
         concurrency: CONCURRENCY,
         baseline: { ...baseline, seconds: Math.round(baselineSeconds * 10) / 10 },
         underFlood: { ...underFlood, seconds: Math.round(underSeconds * 10) / 10 },
+        // The voters whose ids the flood sent wrong codes for (locked while they signed in).
+        targetedVoters: summary(underFloodOutcomes.filter((o) => targeted.has(o.voterId))),
         flood: {
           sources: FLOOD_SOURCES,
           inFlightPerSource: IN_FLIGHT,
@@ -191,6 +199,7 @@ async function main() {
         );
         console.log(row("no flood", baseline));
         console.log(row("under flood", underFlood));
+        console.log(row("  targeted", report.targetedVoters));
         console.log(
           `flood: ${report.flood.requests} requests (${report.flood.requestsPerSecond}/s) from ${FLOOD_SOURCES} sources, by status ${JSON.stringify(report.flood.byStatus)}, ${report.flood.serverErrors} 5xx, ${report.flood.closedWithoutAnswer} closed without answer; ${slowMs.length} slow connections closed after p50 ${report.flood.slowClosedP50Ms} ms, max ${report.flood.slowClosedMaxMs} ms`,
         );

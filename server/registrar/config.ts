@@ -20,6 +20,22 @@ export const registrarFileSchema = z
     keys: z.record(z.string().regex(/^[0-9]+$/, "style index"), z.string().min(1)),
     saltFile: z.string().min(1),
     journalFile: z.string().min(1),
+    /** Wrong-code limits (attempts.ts, docs/threat-model.md section 10); defaults when absent. */
+    attempts: z
+      .object({
+        sourceFreeFailures: z.number().int().min(0),
+        sourceBaseDelayMs: z.number().int().min(1),
+        sourceMaxDelayMs: z.number().int().min(1),
+        sourceMemoryMs: z.number().int().min(1),
+        voterLockThreshold: z.number().int().min(1),
+        voterWindowMs: z.number().int().min(1),
+        lockedDelayMs: z.number().int().min(0),
+        lockedFailuresPerSource: z.number().int().min(1),
+        maxEntries: z.number().int().min(1),
+      })
+      .partial()
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -49,6 +65,7 @@ export function readRegistrarConfig(file: string): RegistrarFileConfig {
       rateLimit: config.rateLimit,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
+      attempts: config.attempts,
     },
     rpcUrl: config.rpcUrl,
     accountKeyFile: resolvePath(dir, config.accountKeyFile),
