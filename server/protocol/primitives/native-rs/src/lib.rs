@@ -22,7 +22,14 @@ use curve25519_dalek::ristretto::{
 };
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{Identity, VartimePrecomputedMultiscalarMul};
-use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use k256::ecdsa::Signature;
+use k256::elliptic_curve::group::Group;
+use k256::elliptic_curve::ops::{LinearCombination, Reduce};
+use k256::elliptic_curve::point::DecompressPoint;
+use k256::elliptic_curve::sec1::ToEncodedPoint;
+use k256::elliptic_curve::subtle::Choice;
+use k256::elliptic_curve::PrimeField;
+use k256::{AffinePoint, ProjectivePoint, Scalar as K256Scalar, U256};
 use napi::bindgen_prelude::{Error, Result, Status, Uint32Array, Uint8Array};
 use napi_derive::napi;
 use sha3::{Digest, Keccak256};
@@ -395,16 +402,33 @@ pub fn ecrecover(digest: Uint8Array, signature: Uint8Array) -> Result<Option<Uin
     if signature[32..64] > HALF_ORDER[..] {
         return Ok(None);
     }
+    // r and s in [1, n - 1].
     let Ok(sig) = Signature::from_slice(&signature[..64]) else {
         return Ok(None);
     };
-    let Some(recovery) = RecoveryId::from_byte(v - 27) else {
+    let (r, s) = sig.split_scalars();
+    // R: the curve point with x = r and the parity v - 27 (r < n < p, so x = r + n never arises).
+    let r_point = AffinePoint::decompress(&r.to_repr(), Choice::from(v - 27));
+    let Some(r_point) = Option::<AffinePoint>::from(r_point) else {
         return Ok(None);
     };
-    let Ok(key) = VerifyingKey::recover_from_prehash(digest, &sig, recovery) else {
+    // Q = r^-1 * (s*R - e*G), e the digest reduced modulo n (SEC 1 4.1.6, as ecrecover; unlike
+    // k256's recover_from_prehash, without re-verifying the signature under Q, which holds by
+    // construction).
+    let e = <K256Scalar as Reduce<U256>>::reduce_bytes(digest.into());
+    let Some(r_inv) = Option::<K256Scalar>::from((*r).invert()) else {
         return Ok(None);
     };
-    let point = key.to_encoded_point(false);
+    let q = ProjectivePoint::lincomb(
+        &ProjectivePoint::GENERATOR,
+        &-(r_inv * e),
+        &ProjectivePoint::from(r_point),
+        &(r_inv * *s),
+    );
+    if bool::from(q.is_identity()) {
+        return Ok(None);
+    }
+    let point = q.to_affine().to_encoded_point(false);
     let hash = Keccak256::digest(&point.as_bytes()[1..]);
     Ok(Some(Uint8Array::new(hash[12..].to_vec())))
 }
