@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { Command } from "commander";
 import type { Address } from "viem";
 import { checkChallenge, parseChallengeFile } from "../audit/challenge";
+import { combineRecords } from "../audit/combine";
 import { readRecordFolder, RecordFormatError, writeRecordFolder } from "../audit/record-files";
 import { formatReport } from "../audit/report-text";
 import { describeTracked, trackBallot } from "../audit/track";
@@ -31,6 +32,7 @@ const EXIT_WARNINGS_ONLY = 1;
  *   verify    DIR [--json]                             offline verification; exit 0 only when everything holds
  *   track     CODE (--dir DIR | --rpc URL --election ADDR)   counted, superseded or excluded, and why
  *   challenge FILE [--dir DIR | --rpc URL [--election ADDR]] check a Benaloh challenge, print the choices
+ *   combine   DIR DIR ... [--json]                   the combined result of the contests the records share
  */
 const progress = (line: string) => process.stderr.write(`• ${line}\n`);
 
@@ -140,6 +142,48 @@ export async function auditCommand(): Promise<Command> {
             `no fault, but ${report.findings.length} warnings: not everything holds (see the findings above)`,
             EXIT_WARNINGS_ONLY,
           );
+      }),
+    );
+
+  audit
+    .command("combine")
+    .description(
+      "the combined result of the contests several verified records share (two platforms, docs/protocol.md 12); exit 4 when refused",
+    )
+    .argument("<dirs...>", "two or more record folders")
+    .option("--json", "print the outcome as JSON")
+    .option("--threads <n>", "verifier threads (default: every core for 64+ ballots; 0: this thread)")
+    .action(
+      mapped(async (dirs: string[], options: { json?: boolean; threads?: string }) => {
+        await initCrypto();
+        const threads =
+          options.threads === undefined ? undefined : parsePositiveInteger(options.threads, "--threads");
+        const records = [];
+        for (const dir of dirs) records.push({ label: dir, record: await readFolder(dir) });
+        const outcome = await combineRecords(records, { threads });
+        if (!outcome.ok) {
+          if (options.json)
+            console.log(JSON.stringify({ ok: false, code: outcome.code, reason: outcome.reason }));
+          throw new CliError(
+            `combination refused (${outcome.code}): ${outcome.reason}`,
+            EXIT_VERIFICATION_FAILED,
+          );
+        }
+        if (options.json) {
+          const { ok, tally, bytes, hash, elections } = outcome;
+          console.log(JSON.stringify({ ok, hash, bytes, tally, elections }, null, 2));
+          return;
+        }
+        for (const e of outcome.elections)
+          console.log(
+            `${e.label}: election ${e.election} on chain ${e.chainId}, tally ${e.tallyHash}, shares ${e.shared.join(", ")}`,
+          );
+        for (const [contest, { elections, options: counts }] of Object.entries(outcome.tally.contests)) {
+          console.log(`${contest} (${elections} elections):`);
+          for (const [option, count] of Object.entries(counts))
+            console.log(`  ${option.padEnd(32)} ${count}`);
+        }
+        console.log(`combined tally hash ${outcome.hash}`);
       }),
     );
 
