@@ -21,6 +21,8 @@
  *   npm start -- --config FILE             an external chain (docs/besu/election.config.example.json)
  *   npm start -- --network local           the local permissioned network (npm run network, docs/network.md):
  *                                          every actor on a node of its own, a 5-minute real-time window
+ *   npm start -- --manifest FILE           another election, e.g. scripts/manifests/voting-day-2027.json
+ *                                          (six regions: federal list, district seats, regional lists, governors)
  *   npm start -- --out DIR                 where the record, reports and logs go (default out/election)
  *   npm start -- --help                    the options
  *
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
   const next = seededRandom(options.seed);
   let services: Services | null = null;
   try {
-    const created = await createSampleElection(chain);
+    const created = await createSampleElection(chain, options.manifest);
     timings.lap("createElection");
     const sessions = await runKeyCeremony(chain, created, outDir);
     timings.lap("keyCeremony");

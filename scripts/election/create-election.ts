@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import path from "node:path";
 import type { Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { publicClientFor, walletClientFor } from "../../server/chain/clients";
@@ -7,6 +6,7 @@ import { createElection, deployFactory, roleId } from "../../server/chain/deploy
 import { sendElectionTx } from "../../server/chain/election-reader";
 import { electionParamsOf } from "../../server/commission/election-params";
 import { manifestBytes, parseManifest, type Manifest } from "../../server/protocol/manifest";
+import { CliError, EXIT_USAGE } from "../../server/cli/errors";
 import type { Chain } from "./chain";
 import { step } from "./progress";
 
@@ -24,16 +24,23 @@ export interface CreatedElection {
   manifest: Manifest;
 }
 
-function sampleManifest(opensAt: number, closesAt: number): Manifest {
-  const file = path.join(__dirname, "..", "sample-manifest.json");
-  const raw = JSON.parse(fs.readFileSync(file, "utf8"));
+/** The manifest file with the run's voting window; a CliError (exit 2) when it cannot be read or parsed. */
+function manifestWithWindow(file: string, opensAt: number, closesAt: number): Manifest {
+  let raw;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new CliError(`--manifest ${file}: ${(error as Error).message}`, EXIT_USAGE);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    throw new CliError(`--manifest ${file}: not a JSON object`, EXIT_USAGE);
   raw.votingWindow = { opensAt, closesAt };
   const parsed = parseManifest(raw);
-  if (!parsed.ok) throw new Error(`scripts/sample-manifest.json: ${parsed.reason}`);
+  if (!parsed.ok) throw new CliError(`--manifest ${file}: ${parsed.reason}`, EXIT_USAGE);
   return parsed.manifest;
 }
 
-export async function createSampleElection(chain: Chain): Promise<CreatedElection> {
+export async function createSampleElection(chain: Chain, manifestFile: string): Promise<CreatedElection> {
   const { endpoint, accounts } = chain;
   const client = publicClientFor(endpoint);
   const commission = walletClientFor(endpoint, accounts.commission);
@@ -43,10 +50,10 @@ export async function createSampleElection(chain: Chain): Promise<CreatedElectio
   // The embedded chain's clock is moved through three days; a real chain's window is short and real.
   const window = chain.window ?? { opensIn: 3600, length: 3 * 86_400 };
   const opensAt = now + window.opensIn;
-  const manifest = sampleManifest(opensAt, opensAt + window.length);
+  const manifest = manifestWithWindow(manifestFile, opensAt, opensAt + window.length);
   const trusteeAddresses = accounts.trustees.map((k) => privateKeyToAccount(k).address);
   const params = electionParamsOf(manifest, trusteeAddresses, commission.account.address, now);
-  if (!params.ok) throw new Error(`scripts/sample-manifest.json: ${params.reason}`);
+  if (!params.ok) throw new CliError(`--manifest ${manifestFile}: ${params.reason}`, EXIT_USAGE);
   step(
     `creating election "${manifest.electionId}" (${manifest.ballotStyles.length} ballot styles, 3-day window)`,
   );

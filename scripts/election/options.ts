@@ -17,6 +17,8 @@ export interface ElectionOptions {
   config: string | null;
   /** Where the record, reports and logs go. */
   out: string;
+  /** The election's manifest (its voting window is replaced by the run's). */
+  manifest: string;
   /** The local permissioned network's folder (--network local: out/network), or null. */
   network: string | null;
 }
@@ -63,6 +65,11 @@ export function electionCommand(): Command {
       },
     )
     .option("--out <dir>", "where the record, reports and logs go", "out/election")
+    .option(
+      "--manifest <file>",
+      "the election's manifest (e.g. scripts/manifests/voting-day-2027.json: six regions, several levels)",
+      path.join(__dirname, "..", "sample-manifest.json"),
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 the published result equals the simulation's and every verifier agrees,\n" +
@@ -85,6 +92,7 @@ export function parseOptions(argv: readonly string[]): ElectionOptions {
     config?: string;
     network?: string;
     out: string;
+    manifest: string;
   }>();
   if (parsed.config !== undefined && parsed.network !== undefined)
     command.error("--config and --network exclude each other", { exitCode: 2 });
@@ -95,5 +103,6 @@ export function parseOptions(argv: readonly string[]): ElectionOptions {
     config: parsed.config ?? null,
     network: parsed.network === undefined ? null : path.resolve("out", "network"),
     out: parsed.out,
+    manifest: parsed.manifest,
   };
 }
