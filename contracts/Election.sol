@@ -21,6 +21,10 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
 
     /// @notice EIP-712 type of a ballot signed by the voter's voting key.
     bytes32 public constant BALLOT_TYPEHASH = keccak256("Ballot(bytes ballot,uint64 sequence)");
+    /// @notice EIP-712 type of an observer's attestation (docs/protocol.md section 9).
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(address election,bytes32 resultHash,bytes32 tallyHash,bool resultMatches)"
+    );
 
     uint256 public constant MAX_TRUSTEES = 32;
     uint256 public constant MAX_BATCH = 200;
@@ -113,7 +117,8 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
         address indexed observer,
         bytes32 resultHash,
         bytes32 tallyHash,
-        bool resultMatches
+        bool resultMatches,
+        bytes signature
     );
 
     // ----------------------------------------------------------------- errors: creation
@@ -174,6 +179,7 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
     error NotEnoughDecryptionShares(uint256 have, uint256 need);
     error InvalidResult();
     error AlreadyAttested(address observer);
+    error InvalidAttestationSignature();
 
     // ----------------------------------------------------------------- construction
 
@@ -286,8 +292,13 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
     function setRegistrarKey(uint32 style, bytes calldata rsaModulus) external onlyRole(REGISTRAR_ROLE) {
         if (block.timestamp >= opensAt) revert RegistrarKeysLocked(opensAt);
         if (style >= ballotStyleCount) revert UnknownBallotStyle(style);
+        // The one modulus rule (docs/protocol.md section 8): 256, 384 or 512 bytes, top bit set, odd.
         uint256 length = rsaModulus.length;
-        if ((length != 256 && length != 384 && length != 512) || rsaModulus[0] == 0) {
+        if (
+            (length != 256 && length != 384 && length != 512) ||
+            uint8(rsaModulus[0]) < 0x80 ||
+            uint8(rsaModulus[length - 1]) & 1 == 0
+        ) {
             revert InvalidRegistrarKey(length);
         }
         bytes32 keyHash = keccak256(rsaModulus);
@@ -463,19 +474,29 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
         emit DecryptionSharePosted(index, aggregateHash, share);
     }
 
-    /// @notice Records an observer's verdict on the published result.
+    /// @notice Records an observer's verdict on the published result, with the observer's EIP-712
+    /// signature of it, so that the record alone proves who attested what (docs/protocol.md section 9).
     /// @param attestedResultHash The result hash the observer checked.
     /// @param tallyHash The observer's own tally hash (docs/protocol.md), comparable across observers.
     /// @param resultMatches Whether the observer's recomputation matches the published result.
+    /// @param signature The caller's 65-byte EIP-712 signature of Attestation(this, the three values).
     function attest(
         bytes32 attestedResultHash,
         bytes32 tallyHash,
-        bool resultMatches
+        bool resultMatches,
+        bytes calldata signature
     ) external onlyRole(OBSERVER_ROLE) {
         _requirePhase(Phase.ResultPublished);
         if (hasAttested[msg.sender]) revert AlreadyAttested(msg.sender);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(
+                abi.encode(ATTESTATION_TYPEHASH, address(this), attestedResultHash, tallyHash, resultMatches)
+            )
+        );
+        (address signer, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (error != ECDSA.RecoverError.NoError || signer != msg.sender) revert InvalidAttestationSignature();
         hasAttested[msg.sender] = true;
-        emit AttestationPosted(msg.sender, attestedResultHash, tallyHash, resultMatches);
+        emit AttestationPosted(msg.sender, attestedResultHash, tallyHash, resultMatches, signature);
     }
 
     // ----------------------------------------------------------------- one person, one channel

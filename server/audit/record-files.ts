@@ -57,6 +57,7 @@ const headerSchema = z.strictObject({
   ballotStyleCount: uint,
   runningHash: bytes32T,
   ballotCount: uint,
+  observers: z.array(address),
   counts: z.strictObject({ issuances: uint, ballots: uint, rejections: uint }),
 });
 
@@ -112,6 +113,7 @@ const attestationsSchema = z.array(
     resultHash: bytes32T,
     tallyHash: bytes32T,
     resultMatches: z.boolean(),
+    signature: hexT,
   }),
 );
 
@@ -186,6 +188,7 @@ export function writeRecordFolder(dir: string, record: ElectionRecord): void {
       ballotStyleCount: record.ballotStyleCount,
       runningHash: record.runningHash,
       ballotCount: record.ballotCount,
+      observers: record.observers,
       counts: {
         issuances: record.issuances.length,
         ballots: record.ballots.length,

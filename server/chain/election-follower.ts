@@ -109,17 +109,18 @@ export async function observerStanding(
   return { hasRole, hasAttested };
 }
 
-/** Posts attest(resultHash, tallyHash, resultMatches); returns the transaction hash. */
+/** Posts attest(resultHash, tallyHash, resultMatches, signature); returns the transaction hash. */
 export async function postAttestation(
   wallet: AccountWalletClient,
   client: ChainPublicClient,
   election: Address,
-  attestation: { resultHash: Hex; tallyHash: Hex; resultMatches: boolean },
+  attestation: { resultHash: Hex; tallyHash: Hex; resultMatches: boolean; signature: Hex },
 ): Promise<Hex> {
   const receipt = await sendElectionTx(wallet, client, election, "attest", [
     attestation.resultHash,
     attestation.tallyHash,
     attestation.resultMatches,
+    attestation.signature,
   ]);
   return receipt.transactionHash;
 }

@@ -1,5 +1,7 @@
 import {
   decodeFunctionData,
+  keccak256,
+  toBytes,
   type Abi,
   type Address,
   type ContractFunctionArgs,
@@ -43,6 +45,9 @@ export interface ReadOptions {
 }
 
 const DEFAULT_PAGE = 2_000n;
+
+/** keccak256("OBSERVER_ROLE"): the role whose holders may attest (Election.sol). */
+const OBSERVER_ROLE = keccak256(toBytes("OBSERVER_ROLE"));
 
 export type ElectionLog = Log<bigint, number, false, undefined, true, typeof electionAbi>;
 
@@ -224,6 +229,7 @@ export async function readElectionRecord(
     decryptionShares: [],
     result: null,
     attestations: [],
+    observers: [],
     throughBlock: toBlock.toString(),
   };
   await foldLogs(client, record, logs);
@@ -391,7 +397,16 @@ export async function foldLogs(
           resultHash: log.args.resultHash,
           tallyHash: log.args.tallyHash,
           resultMatches: log.args.resultMatches,
+          signature: log.args.signature,
         });
+        break;
+      case "RoleGranted":
+        if (log.args.role === OBSERVER_ROLE && !record.observers.includes(log.args.account))
+          record.observers = [...record.observers, log.args.account].sort();
+        break;
+      case "RoleRevoked":
+        if (log.args.role === OBSERVER_ROLE)
+          record.observers = record.observers.filter((a) => a !== log.args.account);
         break;
       default:
         break;

@@ -32,9 +32,10 @@ import {
   noContextChecker,
   type BallotChecker,
 } from "../verification/inspection";
+import { recoverAttestationSigners } from "../verification/attestations";
 import { verifyElection } from "../verification/pipeline";
-import type { Verification } from "../verification/report";
 import { inspectCancellations, type CancellationCheck } from "../verification/reconciliation";
+import type { Verification } from "../verification/report";
 import { electionRulesOf, headerOf, type ElectionRules } from "../verification/rules";
 import { VerifierPool } from "../verifier/pool";
 import { ObserverMetrics } from "./metrics";
@@ -103,11 +104,13 @@ export class Observer {
   private readonly wallet: AccountWalletClient | null;
   private pool: { key: string; checker: BallotChecker; close(): Promise<void> } | null = null;
   private readonly aggregateCache = new Map<string, Aggregate>();
+  /** The signers of the indexed attestations (V9.1), recovered after each sync. */
+  private attestationSigners: (Address | null)[] = [];
   private verification: Verification | null = null;
   private dirty = true;
-  private wasClosed = false;
   /** The checks of the header's cancellations (V10.4), made after each sync (verify() is synchronous). */
   private cancellationChecks: CancellationCheck[] = [];
+  private wasClosed = false;
   private head = -1n;
   private verifierStartSeconds = 0;
   private syncing = false;
@@ -269,12 +272,7 @@ export class Observer {
       from = to + 1n;
     }
     progress.lastBlock = this.store.lastBlock();
-    const closed = this.store.lastBlockTime() >= this.store.header().closesAt;
-    if (closed !== this.wasClosed) this.dirty = true;
-    this.wasClosed = closed;
-    return progress;
-  }
-
+    this.attestationSigners = await recoverAttestationSigners(this.store.header());
     const { cancellations } = this.store.header().channels;
     if (
       cancellations.map((c) => c.nullifier).join() !== this.cancellationChecks.map((c) => c.nullifier).join()
@@ -285,6 +283,12 @@ export class Observer {
       );
       this.dirty = true;
     }
+    const closed = this.store.lastBlockTime() >= this.store.header().closesAt;
+    if (closed !== this.wasClosed) this.dirty = true;
+    this.wasClosed = closed;
+    return progress;
+  }
+
   /**
    * A Clique chain can reorganise: when the last indexed block is no longer
    * on the chain (a reorganisation deeper than `confirmations`), nothing in
@@ -361,7 +365,9 @@ export class Observer {
         ballots: this.store.ledgerBallots(),
         issuance: this.store.issuanceSummary(),
         rejectedByContract: this.store.rejectionsByReason(),
+        attestationSigners: this.attestationSigners,
         ballotBytes: (indices) => this.store.ballotBytes(indices),
+        cancellationChecks: this.cancellationChecks,
       },
       { computeTally: closed, aggregateCache: this.aggregateCache },
     );
@@ -392,7 +398,6 @@ export class Observer {
       stored === null ||
       stored.tallyHash !== message.tallyHash ||
       stored.resultHash !== message.resultHash ||
-        cancellationChecks: this.cancellationChecks,
       stored.resultMatches !== message.resultMatches
     ) {
       const signature = await signAttestation(this.account, verification.context, message);
@@ -420,7 +425,10 @@ export class Observer {
       if (!standing.hasRole) stored = { ...stored, onChain: "no-observer-role" };
       else if (standing.hasAttested) stored = { ...stored, onChain: "already-attested" };
       else {
-        const transactionHash = await postAttestation(this.wallet, this.client, this.election, message);
+        const transactionHash = await postAttestation(this.wallet, this.client, this.election, {
+          ...message,
+          signature: stored.signature,
+        });
         stored = { ...stored, transactionHash, onChain: "posted" };
         this.logger.info({ transactionHash }, "attestation posted on chain");
       }

@@ -92,6 +92,8 @@ export interface RecordAttestation {
   resultHash: Hex;
   tallyHash: Hex;
   resultMatches: boolean;
+  /** The observer's EIP-712 signature of the four values (protocol.md section 9), checked by attest(). */
+  signature: Hex;
 }
 
 export interface ElectionRecord {
@@ -121,6 +123,8 @@ export interface ElectionRecord {
   decryptionShares: RecordDecryptionShare[];
   result: { resultHash: Hex; result: string } | null;
   attestations: RecordAttestation[];
+  /** The accounts holding OBSERVER_ROLE at the record's last block (RoleGranted minus RoleRevoked), sorted. */
+  observers: Address[];
   /** The last block this record covers. */
   throughBlock: string;
 }

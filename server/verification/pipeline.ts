@@ -118,7 +118,7 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
       };
     }
   }
-  checkAttestations(header, canonical?.hash ?? null, findings);
+  checkAttestations(header, input.attestationSigners, canonical?.hash ?? null, findings);
 
   const faults = findings.faults;
   const checks = Object.fromEntries(CHECK_NAMES.map((name) => [name, "holds" as CheckStatus])) as Record<

@@ -1,6 +1,7 @@
 import { hexToBytes } from "../protocol/primitives/bytes";
 import type { ElectionRecord, RecordBallot } from "../protocol/record";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
+import { recoverAttestationSigners } from "./attestations";
 import { inspectBallots, withChecker, type BallotInspection, type CheckerOptions } from "./inspection";
 import { summarizeIssuances } from "./issuance";
 import { inspectCancellations } from "./reconciliation";
@@ -68,6 +69,7 @@ export async function verifyElectionRecord(
       ballots,
       issuance: summarizeIssuances(record.issuances),
       rejectedByContract: countByReason(record.rejections),
+      attestationSigners: await recoverAttestationSigners(header),
       ballotBytes: (indices) => indices.map((i) => hexToBytes(byIndex.get(i)!.ballot)),
       cancellationChecks: await inspectCancellations(rules, record.channels.cancellations),
     },

@@ -41,6 +41,8 @@ export interface VerificationInput {
   issuance: IssuanceSummary;
   /** Ballots the contract rejected (BallotRejected), per reason name. */
   rejectedByContract: ReadonlyMap<string, number>;
+  /** The recovered signer of each attestation (recoverAttestationSigners), in record order. */
+  attestationSigners: readonly (Address | null)[];
   /** The bytes of the given recorded ballots (asked for the counted ones, to aggregate them). */
   ballotBytes(indices: readonly number[]): Iterable<Uint8Array>;
   /** Each cancellation of header.channels, checked in order (reconciliation.ts inspectCancellations). */

@@ -11,11 +11,13 @@ import {
   expectRevert,
   newVoter,
   openVoting,
+  modulusLike,
   randomBytes,
   setRegistrarKeys,
   signedBallot,
   type Fixture,
 } from "./fixture";
+import { attestationTypes, ballotDomain } from "../../server/protocol/eip712";
 
 const selector = (signature: string): Hex => toFunctionSelector(`function ${signature}`);
 const SELECTORS = {
@@ -175,7 +177,7 @@ describe("Election: registrar keys and issuance journal", () => {
   it("publishes RSA moduli per style and refuses wrong lengths, unknown styles and late changes", async () => {
     const f = await loadFixture(deployElectionFixture);
     const registrar = await f.as(f.registrar);
-    const modulus = randomBytes(384, 0.9);
+    const modulus = modulusLike(384, 0.9);
     await registrar.write.setRegistrarKey([1, modulus]);
     expect(await f.election.read.registrarKeyHash([1])).to.equal(keccak256(modulus));
     const [event] = await f.election.getEvents.RegistrarKeySet();
@@ -183,18 +185,22 @@ describe("Election: registrar keys and issuance journal", () => {
     for (const length of [0, 128, 255, 257, 1024]) {
       await expectRevert(registrar.write.setRegistrarKey([0, randomBytes(length)]), "InvalidRegistrarKey");
     }
+    // The one modulus rule of protocol.md section 8: top bit set and odd.
+    const valid = modulusLike(256, 0.3);
+    const topBitClear =
+      `0x${(parseInt(valid.slice(2, 4), 16) & 0x7f).toString(16).padStart(2, "0")}${valid.slice(4)}` as Hex;
+    const even =
+      `${valid.slice(0, -2)}${(parseInt(valid.slice(-2), 16) & 0xfe).toString(16).padStart(2, "0")}` as Hex;
+    for (const bad of [`0x00${randomBytes(255).slice(2)}` as Hex, topBitClear, even])
+      await expectRevert(registrar.write.setRegistrarKey([0, bad]), "InvalidRegistrarKey");
+    await expectRevert(registrar.write.setRegistrarKey([2, valid]), "UnknownBallotStyle");
     await expectRevert(
-      registrar.write.setRegistrarKey([0, `0x00${randomBytes(255).slice(2)}`]),
-      "InvalidRegistrarKey",
-    );
-    await expectRevert(registrar.write.setRegistrarKey([2, randomBytes(256)]), "UnknownBallotStyle");
-    await expectRevert(
-      (await f.as(f.outsider)).write.setRegistrarKey([0, randomBytes(256)]),
+      (await f.as(f.outsider)).write.setRegistrarKey([0, valid]),
       "AccessControlUnauthorizedAccount",
     );
     expect(await f.election.read.registrarKeyHash([0])).to.equal(zeroHash);
     await openVoting(f);
-    await expectRevert(registrar.write.setRegistrarKey([0, randomBytes(256)]), "RegistrarKeysLocked");
+    await expectRevert(registrar.write.setRegistrarKey([0, valid]), "RegistrarKeysLocked");
   });
 
   it("journals one issuance per voter and counts per style", async () => {
@@ -531,8 +537,17 @@ describe("Election: tally, result and attestations", () => {
     );
     await expectRevert(commission.write.publishResult([zeroHash, result]), "InvalidResult");
     await expectRevert(commission.write.publishResult([resultHash, "0x"]), "InvalidResult");
+    const signedBy = (wallet: typeof f.observer, tallyHash: Hex, resultMatches = true) =>
+      wallet.signTypedData({
+        account: wallet.account,
+        domain: ballotDomain(f.chainId, f.election.address),
+        types: attestationTypes,
+        primaryType: "Attestation",
+        message: { election: f.election.address, resultHash, tallyHash, resultMatches },
+      });
+    const early = randomBytes(32);
     await expectRevert(
-      (await f.as(f.observer)).write.attest([resultHash, randomBytes(32), true]),
+      (await f.as(f.observer)).write.attest([resultHash, early, true, await signedBy(f.observer, early)]),
       "WrongPhase",
     );
     await commission.write.publishResult([resultHash, result]);
@@ -544,17 +559,37 @@ describe("Election: tally, result and attestations", () => {
     await expectRevert(commission.write.publishResult([resultHash, result]), "WrongPhase");
     const observer = await f.as(f.observer);
     const tallyHash = randomBytes(32, 0.65);
+    const signature = await signedBy(f.observer, tallyHash);
     await expectRevert(
-      (await f.as(f.outsider)).write.attest([resultHash, tallyHash, true]),
+      (await f.as(f.outsider)).write.attest([
+        resultHash,
+        tallyHash,
+        true,
+        await signedBy(f.outsider, tallyHash),
+      ]),
       "AccessControlUnauthorizedAccount",
     );
-    await observer.write.attest([resultHash, tallyHash, true]);
+    // The signature must be the caller's, of exactly these values.
+    await expectRevert(
+      observer.write.attest([resultHash, tallyHash, true, await signedBy(f.outsider, tallyHash)]),
+      "InvalidAttestationSignature",
+    );
+    await expectRevert(
+      observer.write.attest([resultHash, tallyHash, false, signature]),
+      "InvalidAttestationSignature",
+    );
+    await expectRevert(
+      observer.write.attest([resultHash, tallyHash, true, "0x1234"]),
+      "InvalidAttestationSignature",
+    );
+    await observer.write.attest([resultHash, tallyHash, true, signature]);
     const [attestation] = await f.election.getEvents.AttestationPosted({}, { fromBlock: 0n });
     expect(attestation.args.observer?.toLowerCase()).to.equal(f.observer.account.address.toLowerCase());
     expect(attestation.args.tallyHash).to.equal(tallyHash);
     expect(attestation.args.resultMatches).to.equal(true);
+    expect(attestation.args.signature).to.equal(signature);
     expect(await f.election.read.hasAttested([f.observer.account.address])).to.equal(true);
-    await expectRevert(observer.write.attest([resultHash, tallyHash, true]), "AlreadyAttested");
+    await expectRevert(observer.write.attest([resultHash, tallyHash, true, signature]), "AlreadyAttested");
   });
 
   it("refuses decryption shares before the window closes", async () => {

@@ -2,7 +2,7 @@ import hre from "hardhat";
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { keccak256, stringToHex, toHex, type Address, type Hex } from "viem";
+import { hexToBytes, keccak256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { ballotDomain, ballotTypes } from "../../server/protocol/eip712";
 
 export const DAY = 86_400n;
@@ -109,9 +109,17 @@ export async function completeCeremony(f: Fixture, jointKey: Hex = randomBytes(3
   return jointKey;
 }
 
+/** Bytes shaped as an RSA modulus by the one rule (docs/protocol.md section 8): top bit set, odd. */
+export function modulusLike(length: number, seed = Math.random()): Hex {
+  const bytes = hexToBytes(randomBytes(length, seed));
+  bytes[0] |= 0x80;
+  bytes[length - 1] |= 1;
+  return toHex(bytes);
+}
+
 export async function setRegistrarKeys(f: Fixture): Promise<void> {
   const registrar = await f.as(f.registrar);
-  for (const style of [0, 1]) await registrar.write.setRegistrarKey([style, randomBytes(256, style + 0.7)]);
+  for (const style of [0, 1]) await registrar.write.setRegistrarKey([style, modulusLike(256, style + 0.7)]);
 }
 
 export async function openVoting(f: Fixture): Promise<void> {

@@ -167,8 +167,11 @@ describe("observer: following a recorded election with planted faults", function
         resultHash: record.result!.resultHash,
         tallyHash: report.tally!.hash,
         resultMatches: false,
+        signature: attestation!.signature,
       },
     ]);
+    // The record names the observer-role holders, so the signature and the role are checked offline (V9.1).
+    expect(record.observers).to.include(privateKeyToAccount(e.observerKey).address);
     // A second round neither signs nor posts again.
     await observer.round();
     expect(observer.store.attestation()!.transactionHash).to.equal(attestation!.transactionHash);
