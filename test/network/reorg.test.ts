@@ -66,12 +66,10 @@ describe("network: a Clique reorganisation under an observer", function () {
       // A lone signer may seal only if it sealed neither of the last 2 blocks (Clique's rule for 4
       // signers): cut off one that did not, check it on its own node, try again otherwise.
       const signerOf = (node: GethNode, blockNumber: bigint) =>
-        node
-          .client()
-          .request({
-            method: "clique_getSigner" as never,
-            params: [toHex(blockNumber)] as never,
-          }) as Promise<Hex>;
+        node.client().request({
+          method: "clique_getSigner" as never,
+          params: [toHex(blockNumber)] as never,
+        }) as Promise<Hex>;
       const recentSigners = async (node: GethNode) => {
         const head = await node.client().getBlockNumber({ cacheTime: 0 });
         return (await Promise.all([signerOf(node, head), signerOf(node, head - 1n)])).map((a) =>
