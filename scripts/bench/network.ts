@@ -167,7 +167,7 @@ async function main() {
       results.push(
         await measure(
           "clique",
-          localNetworkChain(network, { opensIn: 120, length: 900 }),
+          localNetworkChain(network, { opensIn: 180, length: 900 }),
           path.join(root, "clique"),
         ),
       );

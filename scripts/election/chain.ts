@@ -72,7 +72,7 @@ export const LOCAL_NETWORK_CONFIRMATIONS = 3;
  * is not running): the registrar and each relay send to a validator of their
  * own (the relays fail over to the other validators), the commission and the
  * trustees to the fourth, each observer reads its own node, the audit the
- * audit node. The window is real time: it opens two minutes after the
+ * audit node. The window is real time: it opens three minutes after the
  * election is created (the key ceremony and the registrar keys must be on
  * chain before) and lasts five minutes.
  */
@@ -94,7 +94,7 @@ async function openLocalNetwork(dir: string): Promise<Chain> {
   step(
     `local network: chain ${network.layout.chainId}, ${network.nodes.length} nodes, ${LOCAL_NETWORK_CONFIRMATIONS} confirmations`,
   );
-  return { ...localNetworkChain(network, { opensIn: 120, length: 300 }), network: started ? network : null };
+  return { ...localNetworkChain(network, { opensIn: 180, length: 300 }), network: started ? network : null };
 }
 
 /** The roles of the main job on a running local network (also the network tests' election). */

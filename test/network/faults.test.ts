@@ -94,7 +94,7 @@ describe("network: faults during an election on the local Clique network", funct
       fs.mkdirSync(path.join(dir, sub), { recursive: true });
     network = await LocalNetwork.create(path.join(dir, "network"), { ports: "free" });
     await network.start();
-    chain = localNetworkChain(network, { opensIn: 120, length: 240 });
+    chain = localNetworkChain(network, { opensIn: 150, length: 240 });
     created = await createSampleElection(chain, path.join(__dirname, "../../scripts/sample-manifest.json"));
     await runKeyCeremony(chain, created, dir);
     voters = drawVoters(60, created.manifest, next);
