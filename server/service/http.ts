@@ -198,7 +198,17 @@ export function listen(
     },
     app,
   );
+  // A connection that sends nothing is not covered by headersTimeout: close it once idle for
+  // idleTimeoutMs, unless one of its requests is being answered (a slow answer is not idleness).
   server.timeout = l.idleTimeoutMs;
+  const answering = new Set<Socket>();
+  server.on("request", (req, res) => {
+    answering.add(req.socket);
+    res.once("close", () => answering.delete(req.socket));
+  });
+  server.on("timeout", (socket: Socket) => {
+    if (!answering.has(socket)) socket.destroy();
+  });
   const perSource = new Map<string, number>();
   server.on("connection", (socket: Socket) => {
     const source = socket.remoteAddress ?? "unknown";
@@ -208,7 +218,12 @@ export function listen(
       return;
     }
     perSource.set(source, open);
+    // Node's headersTimeout starts with the first byte: a connection that sends nothing at all
+    // gets the same time to start.
+    const silent = setTimeout(() => socket.bytesRead === 0 && socket.destroy(), l.headersTimeoutMs);
+    silent.unref();
     socket.once("close", () => {
+      clearTimeout(silent);
       const left = (perSource.get(source) ?? 1) - 1;
       if (left <= 0) perSource.delete(source);
       else perSource.set(source, left);

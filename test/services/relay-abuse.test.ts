@@ -7,10 +7,12 @@ import http from "node:http";
 import net from "node:net";
 import zlib from "node:zlib";
 import { expect } from "chai";
+import express from "express";
 import { toHex } from "viem";
 import type { SignedBallot } from "../../server/protocol/ballot-check";
 import { startRegistrar, type RunningRegistrar } from "../../server/registrar/app";
 import { RollIdentityProvider } from "../../server/registrar/roll";
+import { listen } from "../../server/service/http";
 import type { RunningRelay } from "../../server/relay/app";
 import { trackBallot } from "../../server/voter/voter";
 import { credentialedVoter, signedBallotOf } from "../protocol/fixtures";
@@ -233,6 +235,21 @@ describe("services: relay and HTTP edge under hostile input (issue 15)", functio
     }
   });
 
+  it("an idle connection is closed; a slow answer is not idleness", async () => {
+    const app = express();
+    app.get("/slow", (_req, res) => void setTimeout(() => res.send("done"), 2_500));
+    const listening = await listen(app, "127.0.0.1", 0, { idleTimeoutMs: 1_000, headersTimeoutMs: 500 });
+    try {
+      const idle = slowClient(listening.port, "", "127.0.0.1");
+      idle.stop(); // sends nothing at all
+      const answer = await fetch(`${listening.url}/slow`).then((r) => r.text());
+      expect(answer).to.equal("done");
+      await waitFor("the idle connection closed", async () => (idle.closed() ? true : null), 10_000);
+    } finally {
+      await listening.close();
+    }
+  });
+
   it("/health makes no chain call per request and is rate limited (relay and registrar)", async () => {
     const proxy = await countingProxy(live.endpoint.rpcUrl);
     const endpoint = { ...live.endpoint, rpcUrl: proxy.url };
@@ -247,7 +264,6 @@ describe("services: relay and HTTP edge under hostile input (issue 15)", functio
       accountKey: live.registrarAccountKey,
       identity: new RollIdentityProvider([]),
       keys: live.registrarKeys,
-      salt: live.salt,
       journalFile: `${tempDir("health-registrar")}/j.sqlite`,
       healthRateLimit: { windowMs: 60_000, limit: 40 },
       logger: silent,
