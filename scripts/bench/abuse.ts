@@ -97,7 +97,6 @@ async function main() {
       accountKey: live.registrarAccountKey,
       identity: new RollIdentityProvider(roll),
       keys: live.registrarKeys,
-      salt: live.salt,
       journalFile: path.join(dir, "registrar.sqlite"),
       logger,
       defaultMetrics: false,

@@ -77,7 +77,6 @@ export async function startServices(
       accountKey: accounts.registrar,
       identity: new RollIdentityProvider(roll),
       keys: registrarKeys,
-      salt: crypto.getRandomValues(new Uint8Array(32)),
       journalFile: path.join(outDir, "services", "registrar.sqlite"),
       rateLimit: { windowMs: 60_000, limit: 10_000_000 },
       logger: logger.child({ service: "registrar" }),

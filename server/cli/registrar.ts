@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import { randomBytes } from "node:crypto";
 import { Command, Option } from "commander";
 import { keccak256 } from "viem";
 import { publicClientFor, walletClientFor } from "../chain/clients";
@@ -26,7 +25,6 @@ import { runUntilSignal, serviceLogger } from "./service-runner";
  *   serve --config FILE                  run the HTTP service (docs/api.md)
  *   set-keys --config FILE               put the RSA moduli of every style on chain (before opening)
  *   gen-key --out FILE [--bits 2048]     a new RSA key for one ballot style (PEM, mode 0600)
- *   gen-salt --out FILE                  the secret salt of the on-chain voter id hashes
  *   hash-roll --in PLAIN.csv --out ROLL.csv   replace one-time codes by their scrypt hashes
  */
 const asUsage = (error: unknown): unknown =>
@@ -107,16 +105,6 @@ export async function registrarCommand(): Promise<Command> {
         const key = generateRegistrarKey(Number(options.bits) as 2048 | 3072 | 4096);
         writeSecretFile(options.out, key.privateKey.export({ format: "pem", type: "pkcs8" }).toString());
         console.log(`${options.out}: RSA-${options.bits}, modulus hash ${keccak256(key.modulus)}`);
-      }),
-    );
-  command
-    .command("gen-salt")
-    .description("generate the secret salt of the voter id hashes")
-    .requiredOption("--out <file>", "file to create (mode 0600)")
-    .action(
-      mapped(async (options: { out: string }) => {
-        writeSecretFile(options.out, `0x${randomBytes(32).toString("hex")}\n`);
-        console.log(`${options.out}: 32-byte salt written`);
       }),
     );
   command

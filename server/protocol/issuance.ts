@@ -1,27 +1,19 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { keccak256, type Hex } from "viem";
-import { concatBytes, utf8 } from "./primitives/bytes";
 
 /**
  * The registrar's identifiers and secrets (Node only, like credential-issuer.ts):
  *
- *   voterIdHash = keccak256("ballot-ledger/v1/voter-id" || salt (32 bytes) || utf8(voterId))
+ *   voterIdHash = the journal key of docs/protocol.md 11.1 (channel.ts journalKey), from the voter id and code
  *   requestHash = keccak256(blindedMessage)
  *
- * Both go on chain with recordIssuance. The salt stays with the registrar, so
+ * Both go on chain with recordIssuance. The code enters the journal key, so
  * the public journal cannot be matched against a list of voter ids, while the
- * registrar (and an auditor it shows the salt to) can reconcile it with the
- * roll. The one-time codes of the voter roll are stored only as scrypt hashes:
+ * voter (and the invitation office) can find their own entry. The one-time
+ * codes of the voter roll are stored only as scrypt hashes:
  *
  *   scrypt$<log2 N>$<r>$<p>$<salt, base64url>$<64-byte key, base64url>
  */
-export const VOTER_ID_SALT_BYTES = 32;
-const VOTER_ID_TAG = utf8("ballot-ledger/v1/voter-id");
-
-export function voterIdHash(salt: Uint8Array, voterId: string): Hex {
-  if (salt.length !== VOTER_ID_SALT_BYTES) throw new RangeError(`salt must be ${VOTER_ID_SALT_BYTES} bytes`);
-  return keccak256(concatBytes(VOTER_ID_TAG, salt, utf8(voterId)));
-}
 
 export const issuanceRequestHash = (blindedMessage: Uint8Array): Hex => keccak256(blindedMessage);
 

@@ -6,7 +6,6 @@ import { z } from "zod";
 import { publicClientFor, walletClientFor, type ChainEndpoint } from "../chain/clients";
 import type { RegistrarKeyPair } from "../protocol/credential-issuer";
 import { hexToBytes } from "../protocol/primitives/bytes";
-import { VOTER_ID_SALT_BYTES } from "../protocol/issuance";
 import { cachedRead } from "../service/chain-tx";
 import {
   ApiError,
@@ -44,8 +43,6 @@ export interface RegistrarConfig {
   accountKey: Hex;
   identity: IdentityProvider;
   keys: ReadonlyMap<number, RegistrarKeyPair>;
-  /** 32-byte secret salt of the on-chain voter id hash. */
-  salt: Uint8Array;
   journalFile: string;
   /** Largest accepted body; default 16 KiB. */
   bodyLimitBytes?: number;
@@ -94,8 +91,6 @@ const credentialsSchema = z
 const styleSchema = credentialsSchema.pick({ voterId: true, code: true }).strict();
 
 export async function createRegistrarApp(config: RegistrarConfig): Promise<RegistrarApp> {
-  if (config.salt.length !== VOTER_ID_SALT_BYTES)
-    throw new Error(`the voter id salt must be ${VOTER_ID_SALT_BYTES} bytes`);
   const logger = config.logger ?? pino({ name: "registrar" });
   const client = publicClientFor(config.endpoint);
   const wallet = walletClientFor(config.endpoint, config.accountKey);
@@ -139,7 +134,6 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
     creationBlock,
     identity: config.identity,
     keys: config.keys,
-    salt: config.salt,
     journal,
     logger,
   });

@@ -1,7 +1,6 @@
 import type { Address } from "viem";
 import { z } from "zod";
-import { VOTER_ID_SALT_BYTES } from "../protocol/issuance";
-import { commonServiceSchema, readConfigFile, readHexFile, resolvePath } from "../service/config-file";
+import { commonServiceSchema, readConfigFile, resolvePath } from "../service/config-file";
 import type { RegistrarConfig } from "./app";
 import { loadRegistrarKeys } from "./keys";
 import { loadRoll, RollIdentityProvider } from "./roll";
@@ -10,7 +9,7 @@ import { loadRoll, RollIdentityProvider } from "./roll";
  * The registrar's configuration file (docs/api.md):
  *
  *   { "rpcUrl": "http://127.0.0.1:8545", "election": "0x...", "accountKeyFile": "registrar.key",
- *     "rollFile": "roll.csv", "keys": { "0": "style-0.pem" }, "saltFile": "salt.hex",
+ *     "rollFile": "roll.csv", "keys": { "0": "style-0.pem" },
  *     "journalFile": "registrar.sqlite", "host": "127.0.0.1", "port": 8081 }
  */
 export const registrarFileSchema = z
@@ -18,7 +17,6 @@ export const registrarFileSchema = z
     ...commonServiceSchema,
     rollFile: z.string().min(1),
     keys: z.record(z.string().regex(/^[0-9]+$/, "style index"), z.string().min(1)),
-    saltFile: z.string().min(1),
     journalFile: z.string().min(1),
     /** Wrong-code limits (attempts.ts, docs/threat-model.md section 10); defaults when absent. */
     attempts: z
@@ -60,7 +58,6 @@ export function readRegistrarConfig(file: string): RegistrarFileConfig {
       election: config.election as Address,
       identity: new RollIdentityProvider(roll),
       keys,
-      salt: readHexFile(resolvePath(dir, config.saltFile), VOTER_ID_SALT_BYTES, "voter id salt file"),
       journalFile: resolvePath(dir, config.journalFile),
       rateLimit: config.rateLimit,
       bodyLimitBytes: config.bodyLimitBytes,

@@ -4,7 +4,8 @@ import type { AccountWalletClient } from "../chain/clients";
 import type { ChainPublicClient } from "../chain/deploy";
 import { electionAbi } from "../chain/generated/abis";
 import { blindSign, type RegistrarKeyPair } from "../protocol/credential-issuer";
-import { issuanceRequestHash, voterIdHash } from "../protocol/issuance";
+import { journalKey } from "../protocol/channel";
+import { issuanceRequestHash } from "../protocol/issuance";
 import { toHex } from "../protocol/primitives/bytes";
 import { ApiError } from "../service/http";
 import {
@@ -41,8 +42,6 @@ export interface IssuerDeps {
   creationBlock: bigint;
   identity: IdentityProvider;
   keys: ReadonlyMap<number, RegistrarKeyPair>;
-  /** 32-byte secret salt of the voter id hash. */
-  salt: Uint8Array;
   journal: IssuanceJournal;
   logger: Logger;
   /** Wrong-code limits; default: a guard with DEFAULT_ATTEMPT_POLICY. */
@@ -135,7 +134,12 @@ export class Issuer {
       throw new ApiError(503, "registrar-key-missing", `the registrar has no key for ballot style ${style}`);
     checkBlindedMessage(key, request.blindedMessage);
     await this.requireKeyOnChain(style, key);
-    const voterHash = voterIdHash(this.deps.salt, request.voterId);
+    // The journal key the voter can compute too (docs/protocol.md 11.1): the code enters it.
+    const voterHash = journalKey(
+      { chainId: BigInt(this.deps.wallet.chain.id), election: this.deps.election },
+      request.voterId,
+      request.code,
+    );
     const requestHash = issuanceRequestHash(request.blindedMessage);
     const recorded = await this.voterLocks.run(voterHash, () =>
       this.journalOnChain(voterHash, style, requestHash),

@@ -3,7 +3,7 @@ import type { Hex } from "viem";
 
 /**
  * The registrar's local journal of issuances (SQLite, WAL, synchronous FULL),
- * keyed by the salted voter id hash (no voter id in clear). An entry is
+ * keyed by the journal key voterIdHash (no voter id in clear). An entry is
  * `pending` from just before recordIssuance is sent until the chain has it,
  * then `recorded`. The chain stays authoritative: a pending entry is settled
  * by looking for the CredentialIssued event (see issuer.ts). A refused

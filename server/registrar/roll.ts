@@ -133,7 +133,7 @@ export type Authentication = { ok: true; voter: VoterIdentity } | { ok: false; r
  * nonce, checks that `sub` equals `voterId`, and maps the subject (or a claim
  * such as a district) to the ballot style, for instance through a roll
  * without code hashes. Nothing else in the registrar changes: the on-chain
- * journal keys issuance by the salted hash of the voter id either way.
+ * journal keys issuance by the journal key of the voter id and code either way (docs/protocol.md 11.1).
  */
 export interface IdentityProvider {
   authenticate(voterId: string, secret: string): Promise<Authentication>;

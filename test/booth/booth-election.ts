@@ -7,7 +7,6 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { walletClientFor } from "../../server/chain/clients";
 import { roleId } from "../../server/chain/deploy";
@@ -150,7 +149,6 @@ export async function startBoothElection(): Promise<BoothElection> {
       accountKey: node.privateKeys[1],
       identity: new RollIdentityProvider(roll),
       keys: new Map(chain.registrarKeys.map((key, style) => [style, key])),
-      salt: new Uint8Array(randomBytes(32)),
       journalFile: path.join(dir, "registrar.sqlite"),
       rateLimit: { windowMs: 60_000, limit: 10_000 },
       logger: silent,

@@ -18,6 +18,7 @@ import {
 } from "../../server/precinct/precinct";
 import { precinctRollOf, rollChunks, type PrecinctEntry } from "../../server/precinct/roll";
 import { journalKey, signCancellation } from "../../server/protocol/channel";
+import type { BallotChoices } from "../../server/protocol/ballot";
 import { toHex as bytesToHex } from "../../server/protocol/primitives/bytes";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
 import type { ElectionRecord } from "../../server/protocol/record";
@@ -64,7 +65,7 @@ describe("precinct: reconciliation per district, for every verifier", function (
       toHex(new Uint8Array(32)),
     ]);
   const vote = async (voter: TestVoter, sequence = 1n) => {
-    const choices =
+    const choices: BallotChoices =
       voter.styleIndex === 0
         ? { "party-list": ["party-list-option-1"], district: ["district-option-2"] }
         : { "party-list": ["party-list-option-3"] };

@@ -38,7 +38,6 @@ export async function startTestRegistrar(
     accountKey: live.registrarAccountKey,
     identity: new RollIdentityProvider(roll),
     keys: live.registrarKeys,
-    salt: live.salt,
     journalFile: path.join(dir, "registrar.sqlite"),
     rateLimit: { windowMs: 60_000, limit: 10_000 },
     logger: silent,

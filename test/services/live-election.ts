@@ -4,7 +4,6 @@
  * (protocol ceremony functions), registrar keys on chain, relay roles, and
  * the clock moved into the voting window.
  */
-import { randomBytes } from "node:crypto";
 import { toHex, type Address, type Hex } from "viem";
 import {
   publicClientFor,
@@ -47,7 +46,6 @@ export interface LiveElection {
   /** Private keys of funded accounts nobody else uses (for extra relays or outsiders). */
   spareAccountKeys: Hex[];
   registrarKeys: Map<number, RegistrarKeyPair>;
-  salt: Uint8Array;
   /** Moves the chain clock by `seconds` and mines a block. */
   advance(seconds: number): Promise<void>;
   /** Moves the chain clock past closesAt. */
@@ -173,7 +171,6 @@ export async function startLiveElection(options: LiveElectionOptions = {}): Prom
       relayAccountKeys,
       spareAccountKeys,
       registrarKeys,
-      salt: new Uint8Array(randomBytes(32)),
       advance,
       closeVoting: async () => {
         const block = await client.getBlock();

@@ -48,7 +48,6 @@ describe("services: registrar under guessing, lockout attempts and races (issue 
       accountKey: live.registrarAccountKey,
       identity,
       keys: live.registrarKeys,
-      salt: live.salt,
       journalFile: path.join(dir, `${name}.sqlite`),
       rateLimit: { windowMs: 60_000, limit: 100_000 },
       trustProxy: "loopback",

@@ -6,7 +6,8 @@ import { walletClientFor } from "../../server/chain/clients";
 import { sendElectionTx } from "../../server/chain/election-reader";
 import { electionAbi } from "../../server/chain/generated/abis";
 import { hexToBytes } from "../../server/protocol/primitives/bytes";
-import { issuanceRequestHash, voterIdHash } from "../../server/protocol/issuance";
+import { journalKey } from "../../server/protocol/channel";
+import { issuanceRequestHash } from "../../server/protocol/issuance";
 import type { RunningRegistrar } from "../../server/registrar/app";
 import { IssuanceJournal } from "../../server/registrar/journal";
 import type { RunningRelay } from "../../server/relay/app";
@@ -48,9 +49,12 @@ describe("services: registrar crash recovery, and re-voting refused where the po
   const request = () =>
     startCredentialRequest(live.context, live.registrarKeys.get(0)!.modulus, 0, newVotingKey());
   const registrarWallet = () => walletClientFor(live.endpoint, live.registrarAccountKey);
+  /** The journal key (docs/protocol.md 11.1), as the registrar computes it from the code. */
+  const keyOf = (voterId: string) =>
+    journalKey(live.context, voterId, voters.find((v) => v.voterId === voterId)!.code);
   const recordOnChain = (voterId: string, blinded: Hex) =>
     sendElectionTx(registrarWallet(), live.client, live.election, "recordIssuance", [
-      voterIdHash(live.salt, voterId),
+      keyOf(voterId),
       0,
       issuanceRequestHash(hexToBytes(blinded)),
     ]);
@@ -76,7 +80,7 @@ describe("services: registrar crash recovery, and re-voting refused where the po
     let sentIn: Hex | null = null;
     await restartAfter(async (journal) => {
       const head = await live.client.getBlockNumber();
-      const vh = voterIdHash(live.salt, voter.voterId);
+      const vh = keyOf(voter.voterId);
       journal.markPending(vh, 0, issuanceRequestHash(hexToBytes(req.blindedMessage)), head);
       sentIn = (await recordOnChain(voter.voterId, req.blindedMessage)).transactionHash;
     });
@@ -104,12 +108,7 @@ describe("services: registrar crash recovery, and re-voting refused where the po
     const req = await request();
     await restartAfter(async (journal) => {
       const head = await live.client.getBlockNumber();
-      journal.markPending(
-        voterIdHash(live.salt, voter.voterId),
-        0,
-        issuanceRequestHash(hexToBytes(req.blindedMessage)),
-        head,
-      );
+      journal.markPending(keyOf(voter.voterId), 0, issuanceRequestHash(hexToBytes(req.blindedMessage)), head);
     });
     const answer = await postJson(`${registrar.url}/v1/credentials`, {
       voterId: voter.voterId,
@@ -121,7 +120,7 @@ describe("services: registrar crash recovery, and re-voting refused where the po
       address: live.election,
       abi: electionAbi,
       functionName: "isIssued",
-      args: [voterIdHash(live.salt, voter.voterId)],
+      args: [keyOf(voter.voterId)],
     });
     expect(issued).to.equal(true);
   });
