@@ -24,6 +24,7 @@ import type { AccountWalletClient } from "./clients";
 import { electionErrorNames, type ChainPublicClient } from "./deploy";
 import { deriveRules, headerOf } from "../verification/rules";
 import { electionAbi, electionFactoryAbi } from "./generated/abis";
+import { findInLogPages, readLogPages } from "./log-pages";
 
 /**
  * Reads one election from any EVM JSON-RPC endpoint into an ElectionRecord:
@@ -38,13 +39,11 @@ export interface ReadOptions {
   fromBlock?: bigint;
   /** Last block; default: the head minus `confirmations`. */
   toBlock?: bigint;
-  /** Blocks per eth_getLogs call; default 2,000. */
+  /** Blocks per eth_getLogs call; default LOG_PAGE_BLOCKS (log-pages.ts). */
   pageSize?: bigint;
   /** Blocks to stay behind the head; default 0. */
   confirmations?: number;
 }
-
-const DEFAULT_PAGE = 2_000n;
 
 /** keccak256("OBSERVER_ROLE"): the role whose holders may attest (Election.sol). */
 const OBSERVER_ROLE = keccak256(toBytes("OBSERVER_ROLE"));
@@ -57,21 +56,18 @@ export async function fetchElectionLogs(
   election: Address,
   fromBlock: bigint,
   toBlock: bigint,
-  pageSize: bigint = DEFAULT_PAGE,
+  pageSize?: bigint,
 ): Promise<ElectionLog[]> {
-  const logs: ElectionLog[] = [];
-  for (let start = fromBlock; start <= toBlock; start += pageSize) {
-    const end = start + pageSize - 1n < toBlock ? start + pageSize - 1n : toBlock;
-    const page = await client.getContractEvents({
-      address: election,
-      abi: electionAbi,
-      fromBlock: start,
-      toBlock: end,
-      strict: true,
-    });
-    logs.push(...(page as ElectionLog[]));
-  }
-  return logs;
+  return readLogPages(
+    { fromBlock, toBlock, pageSize },
+    async (page) =>
+      (await client.getContractEvents({
+        address: election,
+        abi: electionAbi,
+        ...page,
+        strict: true,
+      })) as ElectionLog[],
+  );
 }
 
 /** The batch of a castBallots transaction, from its calldata. */
@@ -108,27 +104,35 @@ export async function findElectionCreated(
   factory: Address,
   election: Address,
   atBlock: bigint,
-  pageSize: bigint = DEFAULT_PAGE,
+  pageSize?: bigint,
 ) {
-  for (let end = atBlock; end >= 0n; end -= pageSize) {
-    const start = end - pageSize + 1n > 0n ? end - pageSize + 1n : 0n;
-    const [created] = await client.getContractEvents({
-      address: factory,
-      abi: electionFactoryAbi,
-      eventName: "ElectionCreated",
-      args: { election },
-      fromBlock: start,
-      toBlock: end,
-      strict: true,
-    });
-    if (created !== undefined) return created;
-    if (start === 0n) break;
-  }
-  throw new Error(`no ElectionCreated event for ${election} at factory ${factory}`);
+  const created = await findInLogPages(
+    { fromBlock: 0n, toBlock: atBlock, pageSize },
+    async (page) =>
+      (
+        await client.getContractEvents({
+          address: factory,
+          abi: electionFactoryAbi,
+          eventName: "ElectionCreated",
+          args: { election },
+          ...page,
+          strict: true,
+        })
+      )[0],
+    "backward",
+  );
+  if (created === undefined)
+    throw new Error(`no ElectionCreated event for ${election} at factory ${factory}`);
+  return created;
 }
 
 /** Election parameters from the contract's views and the factory's ElectionCreated event. */
-async function readHeader(client: ChainPublicClient, election: Address, atBlock: bigint, pageSize: bigint) {
+async function readHeader(
+  client: ChainPublicClient,
+  election: Address,
+  atBlock: bigint,
+  pageSize: bigint | undefined,
+) {
   const read = <F extends ContractFunctionName<typeof electionAbi, "view" | "pure">>(functionName: F) =>
     client.readContract({ address: election, abi: electionAbi, functionName, blockNumber: atBlock } as never);
   const [
@@ -181,7 +185,7 @@ export async function readElectionRecord(
 ): Promise<ElectionRecord> {
   const head = await client.getBlockNumber({ cacheTime: 0 });
   const toBlock = options.toBlock ?? head - BigInt(Math.min(options.confirmations ?? 0, Number(head)));
-  const header = await readHeader(client, election, toBlock, options.pageSize ?? DEFAULT_PAGE);
+  const header = await readHeader(client, election, toBlock, options.pageSize);
   const chainId = await client.getChainId();
   const [runningHash, ballotCount] = await Promise.all([
     client.readContract({

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Address, Hex } from "viem";
 import { Phase, type ChainPublicClient } from "../chain/deploy";
 import { electionAbi } from "../chain/generated/abis";
+import { blockPages, findInLogPages } from "../chain/log-pages";
 import { errorMessage } from "../service/chain-tx";
 import { metaValue, sequenceKey, sequenceOfKey, setMetaValue } from "./store";
 
@@ -30,7 +31,7 @@ export interface FollowerOptions {
   logger: Logger;
   /** Background refresh period; default 1,000 ms. */
   pollMs?: number;
-  /** Blocks per eth_getLogs call; default 5,000. */
+  /** Blocks per eth_getLogs call; default LOG_PAGE_BLOCKS (chain/log-pages.ts). */
   pageSize?: bigint;
   /** Blocks on top of a block before its casts are indexed; default 0. */
   confirmations?: number;
@@ -182,21 +183,22 @@ export class ChainFollower {
         stored = null;
       }
     }
-    let from = stored === null ? this.options.creationBlock : BigInt(stored) + 1n;
-    const page = this.options.pageSize ?? 5_000n;
-    while (from <= head) {
-      const to = from + page - 1n < head ? from + page - 1n : head;
-      const { hash: toHash } = await client.getBlock({ blockNumber: to });
-      const events = await client.getContractEvents({
-        address: election,
-        abi: electionAbi,
-        eventName: "BallotCast",
-        fromBlock: from,
-        toBlock: to,
-        strict: true,
-      });
+    const from = stored === null ? this.options.creationBlock : BigInt(stored) + 1n;
+    for (const page of blockPages({ fromBlock: from, toBlock: head, pageSize: this.options.pageSize })) {
+      const to = page.toBlock;
+      let toHash: Hex;
+      let events;
       // The range must come from one chain: its last block unchanged while its logs were read.
-      if ((await client.getBlock({ blockNumber: to })).hash !== toHash) continue;
+      do {
+        toHash = (await client.getBlock({ blockNumber: to })).hash;
+        events = await client.getContractEvents({
+          address: election,
+          abi: electionAbi,
+          eventName: "BallotCast",
+          ...page,
+          strict: true,
+        });
+      } while ((await client.getBlock({ blockNumber: to })).hash !== toHash);
       this.applyCasts(
         events.map((e) => ({
           nullifier: e.args.nullifier,
@@ -208,7 +210,6 @@ export class ChainFollower {
         to,
         toHash,
       );
-      from = to + 1n;
     }
   }
 
@@ -276,24 +277,24 @@ export class ChainFollower {
     const { client, election } = this.options;
     // The head now, not viem's cached one (up to 4 s old): the copy may be in the block just mined.
     const head = await client.getBlockNumber({ cacheTime: 0 });
-    const page = this.options.pageSize ?? 5_000n;
-    for (let from = this.options.creationBlock; from <= head; from += page) {
-      const to = from + page - 1n < head ? from + page - 1n : head;
-      const events = await client.getContractEvents({
-        address: election,
-        abi: electionAbi,
-        eventName: "BallotCast",
-        args: { nullifier },
-        fromBlock: from,
-        toBlock: to,
-        strict: true,
-      });
-      const match = events.find(
-        (e) => e.args.sequence === sequence && e.args.ballotHash.toLowerCase() === ballotHash.toLowerCase(),
-      );
-      if (match !== undefined)
-        return { transactionHash: match.transactionHash, blockNumber: match.blockNumber };
-    }
+    const match = await findInLogPages(
+      { fromBlock: this.options.creationBlock, toBlock: head, pageSize: this.options.pageSize },
+      async (page) =>
+        (
+          await client.getContractEvents({
+            address: election,
+            abi: electionAbi,
+            eventName: "BallotCast",
+            args: { nullifier },
+            ...page,
+            strict: true,
+          })
+        ).find(
+          (e) => e.args.sequence === sequence && e.args.ballotHash.toLowerCase() === ballotHash.toLowerCase(),
+        ),
+    );
+    if (match !== undefined)
+      return { transactionHash: match.transactionHash, blockNumber: match.blockNumber };
     return null;
   }
 }

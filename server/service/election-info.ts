@@ -3,6 +3,7 @@ import type { ChainPublicClient } from "../chain/deploy";
 import { readElectionRecord } from "../chain/election-reader";
 import { findElectionCreated } from "../chain/election-reader";
 import { electionAbi } from "../chain/generated/abis";
+import { findInLogPages, readLogPages } from "../chain/log-pages";
 import { electionRulesOf, headerOf, type ElectionRules as VerificationRules } from "../verification/rules";
 
 /**
@@ -33,22 +34,19 @@ export async function registrarKeysOnChain(
   client: ChainPublicClient,
   election: Address,
   fromBlock: bigint,
-  pageSize = 5_000n,
+  pageSize?: bigint,
 ): Promise<Map<number, Hex>> {
-  const head = await client.getBlockNumber();
-  const keys = new Map<number, Hex>();
-  for (let start = fromBlock; start <= head; start += pageSize) {
-    const end = start + pageSize - 1n < head ? start + pageSize - 1n : head;
-    const events = await client.getContractEvents({
+  const events = await readLogPages({ fromBlock, toBlock: await client.getBlockNumber(), pageSize }, (page) =>
+    client.getContractEvents({
       address: election,
       abi: electionAbi,
       eventName: "RegistrarKeySet",
-      fromBlock: start,
-      toBlock: end,
+      ...page,
       strict: true,
-    });
-    for (const event of events) keys.set(event.args.style, event.args.rsaModulus);
-  }
+    }),
+  );
+  const keys = new Map<number, Hex>();
+  for (const event of events) keys.set(event.args.style, event.args.rsaModulus);
   return keys;
 }
 
@@ -66,19 +64,21 @@ export async function loadElectionRules(
 ): Promise<ElectionRules> {
   const origin = await electionOrigin(client, election);
   const head = await client.getBlockNumber();
-  let jointKeyBlock: bigint | null = null;
-  for (let from = origin.creationBlock; from <= head && jointKeyBlock === null; from += 5_000n) {
-    const [published] = await client.getContractEvents({
-      address: election,
-      abi: electionAbi,
-      eventName: "JointKeyPublished",
-      fromBlock: from,
-      toBlock: from + 4_999n < head ? from + 4_999n : head,
-      strict: true,
-    });
-    if (published !== undefined) jointKeyBlock = published.blockNumber;
-  }
-  if (jointKeyBlock === null) throw new Error(`election ${election}: the key ceremony has not finished`);
+  const published = await findInLogPages(
+    { fromBlock: origin.creationBlock, toBlock: head },
+    async (page) =>
+      (
+        await client.getContractEvents({
+          address: election,
+          abi: electionAbi,
+          eventName: "JointKeyPublished",
+          ...page,
+          strict: true,
+        })
+      )[0],
+  );
+  if (published === undefined) throw new Error(`election ${election}: the key ceremony has not finished`);
+  const jointKeyBlock = published.blockNumber;
   const record = await readElectionRecord(client, election, {
     fromBlock: origin.creationBlock,
     toBlock: jointKeyBlock,

@@ -2,6 +2,7 @@ import type { Address, Hex } from "viem";
 import type { ChainPublicClient } from "../chain/deploy";
 import { electionErrorNames, roleId } from "../chain/deploy";
 import { electionAbi } from "../chain/generated/abis";
+import { blockPages } from "../chain/log-pages";
 import {
   normalizeTrackingCode,
   trackingCode as trackingCodeOf,
@@ -266,7 +267,7 @@ export async function trackBallot(options: {
     }
   }
 
-  const chain = await findOnChain(options.client, options.election, rules, code, options.pageSize ?? 5_000n);
+  const chain = await findOnChain(options.client, options.election, rules, code, options.pageSize);
   const consistent =
     relay === null ||
     (relay.status === "on-chain"
@@ -283,18 +284,16 @@ async function findOnChain(
   election: Address,
   rules: ElectionRules,
   code: string,
-  pageSize: bigint,
+  pageSize: bigint | undefined,
 ): Promise<ChainBallotState> {
   const head = await client.getBlockNumber();
   let found: ChainBallotState | null = null;
   let latestOfNullifier = 0n;
-  for (let from = rules.creationBlock; from <= head; from += pageSize) {
-    const to = from + pageSize - 1n < head ? from + pageSize - 1n : head;
+  for (const page of blockPages({ fromBlock: rules.creationBlock, toBlock: head, pageSize })) {
     const logs = await client.getContractEvents({
       address: election,
       abi: electionAbi,
-      fromBlock: from,
-      toBlock: to,
+      ...page,
       strict: true,
     });
     for (const log of logs) {

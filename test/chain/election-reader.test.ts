@@ -108,6 +108,12 @@ describe("chain: election reader (logs and calldata into an election record)", f
     expect(counted.counted.map((c) => c.index)).to.deep.equal([1, 2]);
   });
 
+  it("pages the logs: pages of 1, 2 and 7 blocks read the same record as the default", async () => {
+    const whole = await readElectionRecord(e.client, e.election);
+    for (const pageSize of [1n, 2n, 7n])
+      expect(await readElectionRecord(e.client, e.election, { pageSize })).to.deep.equal(whole);
+  });
+
   it("sendElectionTx names the contract's custom error and sends nothing", async () => {
     const before = await e.client.getTransactionCount({ address: e.trustees[0].account.address });
     let error: unknown;
