@@ -112,6 +112,8 @@ async function main() {
       averageBallotBytes: Math.round(ballotBytes / ballots),
       threads,
       cores: availableParallelism(),
+      /** The machine's load average (1, 5, 15 min) at the end: other work shares the cores. */
+      loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
       blocks: Number(progress.lastBlock),
       catchUpSeconds: round(catchUpSeconds),
       indexSeconds: round(progress.indexSeconds),
@@ -128,7 +130,7 @@ async function main() {
     if (json) console.log(JSON.stringify(result));
     else {
       console.log(
-        `observer catch-up: ${ballots} ballots (${voterCount} voters, ${result.averageBallotBytes} bytes each)`,
+        `observer catch-up: ${ballots} ballots (${voterCount} voters, ${result.averageBallotBytes} bytes each), load average ${result.loadAverage.join(", ")}`,
       );
       console.log(
         `  total      ${result.catchUpSeconds} s  -> ${result.ballotsPerSecond} ballots/s indexed and checked`,

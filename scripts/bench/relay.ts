@@ -12,7 +12,7 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
@@ -209,6 +209,8 @@ async function main() {
       chainCheck: CHAIN_CHECK,
       durability: DURABILITY,
       cores: availableParallelism(),
+      /** The machine's load average (1, 5, 15 min) at the end of the load: other work shares the cores. */
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       accepted,
       refused: result.non2xx,
       errors: result.errors,
@@ -234,7 +236,7 @@ async function main() {
     if (json) console.log(JSON.stringify(report));
     else {
       console.log(
-        `relay benchmark: ${BALLOTS} valid ballots, ${CONNECTIONS} connections, ${report.cores} cores`,
+        `relay benchmark: ${BALLOTS} valid ballots, ${CONNECTIONS} connections, ${report.cores} cores, load average ${report.loadAverage.join(", ")}`,
       );
       console.log(`accepted        ${accepted} (${report.refused} refused, ${report.errors} errors)`);
       console.log(`throughput      ${report.acceptedPerSecond} accepted ballots/s`);

@@ -1,7 +1,9 @@
 import { hashTypedData, isAddress, keccak256, recoverAddress, type Hex, type LocalAccount } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { nativeSecp256k1 } from "./primitives/backend";
 import type { Address, ElectionLocation } from "./context";
 import { addressBytes } from "./context";
-import { concatBytes, hexToBytes, u256be, utf8 } from "./primitives/bytes";
+import { concatBytes, hexToBytes, toHex, u256be, utf8 } from "./primitives/bytes";
 
 /**
  * The relay's receipt for an accepted ballot: EIP-712 typed data signed by
@@ -111,6 +113,23 @@ export const receiptTypedDataHash = (location: ElectionLocation, receipt: Ballot
     primaryType: "Receipt",
     message: receipt,
   });
+
+/**
+ * The relay's key as a viem LocalAccount whose digest signatures (receipts)
+ * run on the native core when it is active (k256: RFC 6979, low s; the same
+ * bytes as viem's, test/protocol/backend.test.ts), else viem's. Everything else
+ * (transactions, messages) is viem's account. Call after initCrypto().
+ */
+export function relaySigningAccount(privateKey: Hex): LocalAccount {
+  const account = privateKeyToAccount(privateKey);
+  const native = nativeSecp256k1();
+  if (native === null) return account;
+  const keyBytes = hexToBytes(privateKey);
+  return {
+    ...account,
+    sign: async ({ hash }) => toHex(native.signDigest(keyBytes, hexToBytes(hash))),
+  };
+}
 
 export async function signReceipt(
   relayKey: LocalAccount,

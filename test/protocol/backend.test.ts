@@ -38,6 +38,7 @@ import {
 } from "../../server/protocol/primitives/backend";
 import { GROUP_ORDER, randomScalar, scalarFromBigint } from "../../server/protocol/primitives/group";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
+import { recoverReceiptSigner, relaySigningAccount, signReceipt } from "../../server/protocol/receipt";
 import { VerifierPool } from "../../server/verifier/pool";
 import { dummyCredential, largerManifest, nullifierOf, referenceManifest, setupElection } from "./fixtures";
 import { INVALID_ENCODINGS, SMALL_MULTIPLES } from "./rfc9496";
@@ -455,6 +456,32 @@ describe("protocol: native proof commitments, keccak and ECDSA recovery vs wasm 
     expect(eip712NullifierOf(location.election, voter)).to.equal(
       keccak256(encodeAbiParameters([{ type: "address" }, { type: "address" }], [location.election, voter])),
     );
+  });
+
+  it("signs a digest with the same bytes as viem's LocalAccount (RFC 6979, low s), receipts included", async () => {
+    for (let i = 0; i < 24; i++) {
+      const privateKey = generatePrivateKey();
+      const digest = keccak256(randomBytes(48));
+      const expected = await privateKeyToAccount(privateKey).sign({ hash: digest });
+      expect(`0x${hex(addon.signDigest(fromHex(privateKey.slice(2)), fromHex(digest.slice(2))))}`).to.equal(
+        expected,
+      );
+    }
+    const privateKey = generatePrivateKey();
+    const relay = relaySigningAccount(privateKey);
+    expect(relay.address).to.equal(privateKeyToAccount(privateKey).address);
+    const location = { chainId: 31337n, election: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
+    const receipt = {
+      election: location.election,
+      trackingCode: "ABCD-EFGH",
+      ballotHash: keccak256(randomBytes(10)),
+      sequence: 1n,
+      acceptedAt: 1_700_000_000n,
+    };
+    const signature = await signReceipt(relay, location, receipt);
+    expect(signature).to.equal(await signReceipt(privateKeyToAccount(privateKey), location, receipt));
+    expect(await recoverReceiptSigner(location, receipt, signature)).to.equal(relay.address);
+    expect(() => addon.signDigest(new Uint8Array(32), new Uint8Array(32))).to.throw(/private key/);
   });
 
   it("recovers the same signer as viem (@noble/curves), and refuses the same malformed signatures", async () => {

@@ -72,6 +72,7 @@ export interface NativeAddon {
   ballotCommitments(key: Uint8Array, body: Uint8Array, shape: Uint32Array): Uint8Array;
   keccak256(data: Uint8Array): Uint8Array;
   ecrecover(digest: Uint8Array, signature: Uint8Array): Uint8Array | null;
+  signDigest(privateKey: Uint8Array, digest: Uint8Array): Uint8Array;
 }
 
 export const BACKEND_ENV = "BALLOT_LEDGER_CRYPTO_BACKEND";
@@ -87,6 +88,7 @@ const ADDON_FUNCTIONS = [
   "ballotCommitments",
   "keccak256",
   "ecrecover",
+  "signDigest",
 ] as const;
 
 const IDENTITY = new Uint8Array(32);
@@ -303,11 +305,11 @@ export function groupBackend(): GroupBackend {
 }
 
 /**
- * The native core's keccak256 and secp256k1 signer recovery when the native
+ * The native core's keccak256, secp256k1 signer recovery and signing when the native
  * backend is active (after initCrypto()), else null (the callers then use viem's JavaScript code,
  * which gives the same answers: test/protocol/backend.test.ts).
  */
-export function nativeSecp256k1(): Pick<NativeAddon, "keccak256" | "ecrecover"> | null {
+export function nativeSecp256k1(): Pick<NativeAddon, "keccak256" | "ecrecover" | "signDigest"> | null {
   if (active === null || active.name !== "native") return null;
   const load = nativeBackend();
   return load.ok ? load.addon : null;

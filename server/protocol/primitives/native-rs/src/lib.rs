@@ -22,7 +22,7 @@ use curve25519_dalek::ristretto::{
 };
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{Identity, VartimePrecomputedMultiscalarMul};
-use k256::ecdsa::Signature;
+use k256::ecdsa::{Signature, SigningKey};
 use k256::elliptic_curve::group::Group;
 use k256::elliptic_curve::ops::{LinearCombination, Reduce};
 use k256::elliptic_curve::point::DecompressPoint;
@@ -431,4 +431,23 @@ pub fn ecrecover(digest: Uint8Array, signature: Uint8Array) -> Result<Option<Uin
     let point = q.to_affine().to_encoded_point(false);
     let hash = Keccak256::digest(&point.as_bytes()[1..]);
     Ok(Some(Uint8Array::new(hash[12..].to_vec())))
+}
+
+/// An ECDSA signature r || s || v (v = 27 + y parity of R) of a 32-byte digest with a secp256k1
+/// private key: RFC 6979 deterministic nonce, low s (k256's sign_prehash_recoverable), the
+/// bytes viem's LocalAccount.sign gives. For the relay's receipts.
+#[napi(js_name = "signDigest")]
+pub fn sign_digest(private_key: Uint8Array, digest: Uint8Array) -> Result<Uint8Array> {
+    let key = SigningKey::from_slice(fixed("private key", &private_key)?).map_err(|_| {
+        Error::new(
+            Status::InvalidArg,
+            "private key must be in [1, n - 1]".to_string(),
+        )
+    })?;
+    let (signature, recovery) = key
+        .sign_prehash_recoverable(fixed("digest", &digest)?)
+        .map_err(|_| Error::from_reason("signing failed"))?;
+    let mut out = signature.to_bytes().to_vec();
+    out.push(27 + recovery.to_byte());
+    Ok(Uint8Array::new(out))
 }
