@@ -35,12 +35,22 @@ export async function signAttestation(
   return observerKey.signTypedData(typedData(location, message));
 }
 
-/** The address that signed an attestation, or null when the signature is malformed. Never throws. */
+/** secp256k1 order / 2: a larger s is a malleable copy, refused as attest() (OpenZeppelin ECDSA) refuses it. */
+const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+
+/**
+ * The address that signed an attestation, or null when the signature is
+ * malformed: not 65 bytes, v not 27 or 28, or s above n/2 (the rules of the
+ * contract's attest(), and of ballot signatures). Never throws.
+ */
 export async function recoverAttestationSigner(
   location: ElectionLocation,
   message: AttestationMessage,
   signature: Hex,
 ): Promise<Address | null> {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return null;
+  const v = parseInt(signature.slice(130, 132), 16);
+  if (BigInt(`0x${signature.slice(66, 130)}`) > HALF_ORDER || (v !== 27 && v !== 28)) return null;
   try {
     const address = await recoverTypedDataAddress({ ...typedData(location, message), signature });
     return isAddress(address) ? address : null;
