@@ -25,6 +25,7 @@ import {
   rollChunks,
 } from "../precinct/roll";
 import type { Cancellation } from "../protocol/channel";
+import { initCrypto } from "../protocol/primitives/sodium";
 import { parseRollCsv, RollError } from "../registrar/roll";
 import { readWallet, WalletFileError } from "../voter/wallet-file";
 import {
@@ -191,6 +192,7 @@ export async function precinctCommand(): Promise<Command> {
       .requiredOption("--out <file>", "precinct table CSV to create"),
   ).action(
     mapped(async (options: ChainOptions & { in: string; out: string }) => {
+      await initCrypto();
       const { endpoint, election, client } = await chainOf(options);
       const styleCount = await client.readContract({
         address: election,
@@ -217,6 +219,7 @@ export async function precinctCommand(): Promise<Command> {
       .requiredOption("--private-key-file <path>", "the commission's private key"),
   ).action(
     mapped(async (options: ChainOptions & { roll: string; privateKeyFile: string }) => {
+      await initCrypto();
       let entries;
       try {
         entries = loadPrecinctRoll(options.roll);
@@ -244,6 +247,7 @@ export async function precinctCommand(): Promise<Command> {
       .option("--json", "print the answer as JSON"),
   ).action(
     mapped(async (options: ChainOptions & { roll: string; voterId: string }) => {
+      await initCrypto();
       const { precinct: p } = await precinctOf(options);
       printAnswer(await checkPaper(p, options.voterId), options.json);
     }),
@@ -271,6 +275,7 @@ export async function precinctCommand(): Promise<Command> {
           cancellation?: string;
         },
       ) => {
+        await initCrypto();
         const cancellation =
           options.cancellation === undefined
             ? undefined
@@ -303,6 +308,7 @@ export async function journalCommand(): Promise<Command> {
     .option("--json", "print the entry as JSON")
     .action(
       mapped(async (options: ChainOptions & { voterId: string; codeFile?: string }) => {
+        await initCrypto();
         const code = oneTimeCode(options.codeFile);
         const { election, client } = await chainOf(options);
         const entry = await readJournalEntry(client, election, options.voterId, code);
@@ -321,6 +327,7 @@ export async function journalCommand(): Promise<Command> {
     .requiredOption("--out <file>", "the cancellation file to create, for the precinct")
     .action(
       mapped(async (options: { wallet: string; voterId: string; codeFile?: string; out: string }) => {
+        await initCrypto();
         const code = oneTimeCode(options.codeFile);
         let wallet;
         try {

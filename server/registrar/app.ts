@@ -25,6 +25,7 @@ import { httpMetrics, metricsRoute, serviceRegistry } from "../service/metrics";
 import { publicApiCors } from "../booth/serve";
 import { AttemptGuard, type AttemptPolicy } from "./attempts";
 import { Issuer } from "./issuer";
+import { initCrypto } from "../protocol/primitives/sodium";
 import { IssuanceJournal } from "./journal";
 import { VOTER_ID_PATTERN, type IdentityProvider } from "./roll";
 
@@ -91,6 +92,7 @@ const credentialsSchema = z
 const styleSchema = credentialsSchema.pick({ voterId: true, code: true }).strict();
 
 export async function createRegistrarApp(config: RegistrarConfig): Promise<RegistrarApp> {
+  await initCrypto(); // the journal key is a tagged SHA-512 (docs/protocol.md 11.1)
   const logger = config.logger ?? pino({ name: "registrar" });
   const client = publicClientFor(config.endpoint);
   const wallet = walletClientFor(config.endpoint, config.accountKey);

@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 import { toHex, type Hex } from "viem";
 import { walletClientFor, type AccountWalletClient } from "../../server/chain/clients";
@@ -27,6 +30,7 @@ import { toHex as bytesToHex } from "../../server/protocol/primitives/bytes";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { advanceTimeTo, setUpElection, type ElectionOnChain } from "../chain/election-flow";
 import { buildManifest, credentialedVoter, signedBallotOf } from "../protocol/fixtures";
+import { runCli } from "../trustee/cli";
 
 /** The precinct tool against a real election on a local node (docs/protocol.md section 11). */
 const codeOf = (voterId: string) => `CODE-${voterId.toUpperCase()}-7Q2M9X4K`;
@@ -236,5 +240,50 @@ describe("precinct: one person, one channel", function () {
     const guess = await read("erin", "CODE-ERIN-WRONG-GUESS");
     expect(guess.voterIdHash).to.not.equal(erin.voterIdHash);
     expect(journalVerdict(guess)).to.equal("not-on-online-roll");
+  });
+
+  it("answers on the command line: a refusal's reason code and exit 3, a voter's own entry, usage errors exit 2", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "precinct-cli-"));
+    try {
+      const roll = path.join(dir, "table.csv");
+      fs.writeFileSync(roll, precinctRollToCsv([...p.table.values()]));
+      const chain = ["--rpc", node.rpcUrl, "--election", e.election];
+      const refused = await runCli([
+        "precinct",
+        "check",
+        "--roll",
+        roll,
+        ...chain,
+        "--voter-id",
+        "alice",
+        "--json",
+      ]);
+      expect(refused.code).to.equal(3);
+      expect(JSON.parse(refused.stdout)).to.include({ mayIssue: false, code: "paper-already-issued" });
+      const regular = await runCli(["precinct", "check", "--roll", roll, ...chain, "--voter-id", "zoe"]);
+      expect(regular.code).to.equal(0);
+      expect(regular.stdout).to.match(/PAPER BALLOT \(not-on-online-roll\)/);
+      const codeFile = path.join(dir, "code.txt");
+      fs.writeFileSync(codeFile, `${codeOf("erin")}\n`);
+      const own = await runCli([
+        "journal",
+        "check",
+        ...chain,
+        "--voter-id",
+        "erin",
+        "--code-file",
+        codeFile,
+        "--json",
+      ]);
+      expect(own.code, own.stderr).to.equal(0);
+      expect(JSON.parse(own.stdout)).to.include({ verdict: "unused", credential: null });
+      const badRoll = path.join(dir, "bad.csv");
+      fs.writeFileSync(badRoll, "voterId,style,voterIdHash\nalice,0,0x12\n");
+      const bad = await runCli(["precinct", "check", "--roll", badRoll, ...chain, "--voter-id", "alice"]);
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.match(/32 bytes/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
