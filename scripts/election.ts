@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const outDir = path.resolve(options.out);
   const timings = new StageTimings();
   await initCrypto();
-  const chain = await openChain(options.config, options.network);
+  const chain = await openChain(options.config, options.network, options.voters);
   fs.rmSync(outDir, { recursive: true, force: true });
   for (const sub of ["trustees", "wallets", "services", "observers", "logs"])
     fs.mkdirSync(path.join(outDir, sub), { recursive: true });

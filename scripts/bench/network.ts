@@ -13,7 +13,7 @@
  *   blockUse         gas used / gas limit over the blocks of the voting (mean and max)
  *   latency p50/p99  seconds from a ballot's receipt to the moment both observers have checked it
  *
- *   npx tsx scripts/bench/network.ts [--voters V] [--json]     (default 200 voters)
+ *   npx tsx scripts/bench/network.ts [--voters V] [--only clique|hardhat] [--json]     (default 200 voters, both)
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -40,6 +40,12 @@ if (!Number.isInteger(VOTERS) || VOTERS < 10 || VOTERS > 100_000) {
   console.error("bench:network: --voters must be an integer between 10 and 100,000");
   process.exit(2);
 }
+const onlyArg = process.argv.indexOf("--only");
+const ONLY = onlyArg === -1 ? null : process.argv[onlyArg + 1];
+if (ONLY !== null && ONLY !== "clique" && ONLY !== "hardhat") {
+  console.error("bench:network: --only must be clique or hardhat");
+  process.exit(2);
+}
 const log = (line: string) => console.error(line);
 const MANIFEST = path.join(__dirname, "..", "sample-manifest.json");
 
@@ -60,6 +66,8 @@ async function measure(label: string, chain: Chain, dir: string) {
   await runKeyCeremony(chain, created, dir);
   const voters = drawVoters(VOTERS, created.manifest, next);
   const services = await startServices(chain, created, voters, dir, logger);
+  let following = true;
+  let follow: Promise<void> = Promise.resolve();
   try {
     const client = publicClientFor(chain.roles.audit);
     await reachTime(chain, publicClientFor(chain.endpoint), created.manifest.votingWindow.opensAt + 1);
@@ -68,9 +76,8 @@ async function measure(label: string, chain: Chain, dir: string) {
     const firstBlock = await client.getBlockNumber({ cacheTime: 0 });
     const receivedAt = new Map<string, number>();
     const verifiedAt = new Map<string, number>();
-    let following = true;
     // Both observers follow their own nodes; a ballot is verified when both have checked it.
-    const follow = (async () => {
+    follow = (async () => {
       while (following) {
         await Promise.all(services.observers.map((o) => o.sync().catch(() => undefined)));
         const checked = services.observers.map(
@@ -151,6 +158,8 @@ async function measure(label: string, chain: Chain, dir: string) {
       },
     };
   } finally {
+    following = false;
+    await follow.catch(() => undefined);
     await services.close();
   }
 }
@@ -158,27 +167,27 @@ async function measure(label: string, chain: Chain, dir: string) {
 async function main() {
   await initCrypto();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "bl-bench-network-"));
-  const results = [];
+  const results: Awaited<ReturnType<typeof measure>>[] = [];
   try {
-    log("bench:network: a fresh local Clique network (7 nodes)");
-    const network = await LocalNetwork.create(path.join(root, "network"), { ports: "free" });
-    try {
-      await network.start();
-      results.push(
-        await measure(
-          "clique",
-          localNetworkChain(network, { opensIn: 180, length: 900 }),
-          path.join(root, "clique"),
-        ),
-      );
-    } finally {
-      await network.stop();
+    if (ONLY !== "hardhat") {
+      log("bench:network: a fresh local Clique network (7 nodes)");
+      const network = await LocalNetwork.create(path.join(root, "network"), { ports: "free" });
+      try {
+        await network.start();
+        const chain = localNetworkChain(network, { opensIn: 180, length: 900 });
+        results.push(await measure("clique", chain, path.join(root, "clique")));
+        log(`bench:network: ${JSON.stringify(results.at(-1))}`);
+      } finally {
+        await network.stop();
+      }
     }
-    const embedded = await openChain(null);
-    try {
-      results.push(await measure("hardhat", embedded, path.join(root, "hardhat")));
-    } finally {
-      await embedded.node?.stop();
+    if (ONLY !== "clique") {
+      const embedded = await openChain(null);
+      try {
+        results.push(await measure("hardhat", embedded, path.join(root, "hardhat")));
+      } finally {
+        await embedded.node?.stop();
+      }
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

@@ -59,8 +59,12 @@ const sameEndpoint = (endpoint: ChainEndpoint): RoleEndpoints => ({
   audit: endpoint,
 });
 
-export async function openChain(configFile: string | null, networkDir: string | null = null): Promise<Chain> {
-  if (networkDir !== null) return openLocalNetwork(networkDir);
+export async function openChain(
+  configFile: string | null,
+  networkDir: string | null = null,
+  voters = 1000,
+): Promise<Chain> {
+  if (networkDir !== null) return openLocalNetwork(networkDir, voters);
   return configFile === null ? openEmbeddedChain() : openExternalChain(configFile);
 }
 
@@ -74,9 +78,9 @@ export const LOCAL_NETWORK_CONFIRMATIONS = 3;
  * trustees to the fourth, each observer reads its own node, the audit the
  * audit node. The window is real time: it opens three minutes after the
  * election is created (the key ceremony and the registrar keys must be on
- * chain before) and lasts five minutes.
+ * chain before) and lasts five minutes, or 0.6 s a voter for more than 500.
  */
-async function openLocalNetwork(dir: string): Promise<Chain> {
+async function openLocalNetwork(dir: string, voters: number): Promise<Chain> {
   let network: LocalNetwork;
   let started = false;
   try {
@@ -94,7 +98,9 @@ async function openLocalNetwork(dir: string): Promise<Chain> {
   step(
     `local network: chain ${network.layout.chainId}, ${network.nodes.length} nodes, ${LOCAL_NETWORK_CONFIRMATIONS} confirmations`,
   );
-  return { ...localNetworkChain(network, { opensIn: 180, length: 300 }), network: started ? network : null };
+  // Voters vote end to end at 2 to 5 a second here (credential, ballot, 8 at a time): 0.6 s a voter, 5 minutes at least.
+  const length = Math.max(300, Math.ceil(voters * 0.6));
+  return { ...localNetworkChain(network, { opensIn: 180, length }), network: started ? network : null };
 }
 
 /** The roles of the main job on a running local network (also the network tests' election). */
