@@ -32,6 +32,8 @@ export const boothFileSchema = z.strictObject({
 export const boothManifestSchema = z.strictObject({
   version: z.literal(1),
   bundle: z.strictObject({ file: fileName, sha256: sha256Hex, integrity: z.string().startsWith("sha384-") }),
+  /** The small first script (the page in the voter's language while the bundle loads). */
+  boot: z.strictObject({ file: fileName, sha256: sha256Hex, integrity: z.string().startsWith("sha384-") }),
   stylesheet: z.strictObject({
     file: fileName,
     sha256: sha256Hex,
@@ -120,7 +122,7 @@ export function loadBooth(dir: string = DEFAULT_BOOTH_DIR): LoadedBooth {
     throw new BoothFilesError(
       `${dir} holds files the booth manifest does not list (${extra.join(", ")}): rebuild with \`npm run build:booth\``,
     );
-  for (const name of [...BOOTH_PAGES, manifest.bundle.file, manifest.stylesheet.file])
+  for (const name of [...BOOTH_PAGES, manifest.bundle.file, manifest.boot.file, manifest.stylesheet.file])
     if (!files.has(name)) throw new BoothFilesError(`${BOOTH_MANIFEST_FILE} does not list ${name}`);
   const bundle = files.get(manifest.bundle.file)!;
   if (sha256Of(bundle) !== manifest.bundle.sha256 || integrityOf(bundle) !== manifest.bundle.integrity)

@@ -1,4 +1,5 @@
 import path from "node:path";
+import zlib from "node:zlib";
 import { Router, type RequestHandler } from "express";
 import { BOOTH_MANIFEST_FILE, loadBooth, type LoadedBooth } from "./booth-files";
 
@@ -7,7 +8,9 @@ import { BOOTH_MANIFEST_FILE, loadBooth, type LoadedBooth } from "./booth-files"
  * against booth-manifest.json at start, then served from memory, so what is
  * served is what was checked) under strict security headers, and CORS for
  * the public JSON API so a booth served by one relay can reach the registrar
- * and the other relays.
+ * and the other relays. Each file is also compressed once at start (brotli
+ * and gzip) and sent compressed to a browser that accepts it: the bytes the
+ * browser runs, and that every published hash covers, are the same.
  */
 export interface BoothConfig {
   /** The built booth; default out/booth/ of this checkout. */
@@ -71,6 +74,40 @@ const CONTENT_TYPES: Record<string, string> = {
   ".json": "application/json; charset=utf-8",
 };
 
+/** A file as sent: its bytes, and compressed forms worth sending (smaller by a tenth or more). */
+interface Encoded {
+  identity: Buffer;
+  br?: Buffer;
+  gzip?: Buffer;
+}
+
+function encode(bytes: Buffer): Encoded {
+  const worth = (packed: Buffer) => (packed.length < bytes.length * 0.9 ? packed : undefined);
+  return {
+    identity: bytes,
+    br: worth(
+      zlib.brotliCompressSync(bytes, {
+        params: {
+          [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+        },
+      }),
+    ),
+    gzip: worth(zlib.gzipSync(bytes, { level: 9 })),
+  };
+}
+
+/** The encodings the request accepts (q > 0), by name. */
+function acceptedEncodings(header: string | undefined): Set<string> {
+  const accepted = new Set<string>();
+  for (const part of (header ?? "").split(",")) {
+    const [name, ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    if (name !== "" && (q === undefined || Number(q.slice(2)) > 0)) accepted.add(name);
+  }
+  return accepted;
+}
+
 /**
  * The router serving the booth at / (index.html), /checker.html, /track.html,
  * the hashed bundle and stylesheet, and /booth-manifest.json. Throws
@@ -81,17 +118,30 @@ export function boothRouter(config: BoothConfig): { router: Router; booth: Loade
   const booth = loadBooth(config.dir);
   const headers = boothSecurityHeaders(config);
   const manifestBytes = Buffer.from(`${JSON.stringify(booth.manifest, null, 2)}\n`);
-  const hashed = new Set([booth.manifest.bundle.file, booth.manifest.stylesheet.file]);
+  const hashed = new Set([
+    booth.manifest.bundle.file,
+    booth.manifest.boot.file,
+    booth.manifest.stylesheet.file,
+  ]);
   const router = Router();
-  const send =
-    (name: string, bytes: Buffer): RequestHandler =>
-    (_req, res) => {
+  const send = (name: string, bytes: Buffer): RequestHandler => {
+    const encoded = encode(bytes);
+    return (req, res) => {
       res.set(headers);
       res.set("Content-Type", CONTENT_TYPES[path.extname(name)] ?? "application/octet-stream");
       // Content-hashed names never change; pages and the manifest are revalidated every time.
       res.set("Cache-Control", hashed.has(name) ? "public, max-age=31536000, immutable" : "no-cache");
-      res.send(bytes);
+      res.set("Vary", "Accept-Encoding");
+      const accepted = acceptedEncodings(req.get("accept-encoding"));
+      const encoding = (["br", "gzip"] as const).find((e) => encoded[e] !== undefined && accepted.has(e));
+      if (encoding === undefined) {
+        res.send(encoded.identity);
+        return;
+      }
+      res.set("Content-Encoding", encoding);
+      res.send(encoded[encoding]);
     };
+  };
   router.get("/", send("index.html", booth.files.get("index.html")!));
   for (const [name, bytes] of booth.files) router.get(`/${name}`, send(name, bytes));
   router.get(`/${BOOTH_MANIFEST_FILE}`, send(BOOTH_MANIFEST_FILE, manifestBytes));

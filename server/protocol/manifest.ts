@@ -74,6 +74,34 @@ export const manifestSchema = z
      * no cancellation is allowed.
      */
     paperCancellation: z.literal("at-precinct").optional(),
+    /**
+     * Optional: whom a voter reports a problem to (the election commission's
+     * contact: a name, an address, a phone number or an e-mail address), shown
+     * by the web booth when a check fails (docs/booth.md). Absent, the
+     * canonical bytes are those of a manifest without the field.
+     */
+    commissionContact: localizedText.optional(),
+    /**
+     * Optional: the IANA time zone of the election (e.g. "Europe/Moscow"), in
+     * which the observer dashboard draws its dates and days of the window.
+     * Absent, UTC; the canonical bytes are then those of a manifest without it.
+     */
+    timeZone: z
+      .string()
+      .max(64)
+      .regex(
+        /^[A-Za-z]+(?:\/[A-Za-z0-9_+-]+)*$/,
+        "timeZone must be an IANA time zone name such as Europe/Moscow",
+      )
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat("en", { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "timeZone is not a time zone this runtime knows")
+      .optional(),
   })
   .superRefine((m, ctx) => {
     const issue = (message: string, path: (string | number)[]) =>

@@ -74,6 +74,10 @@ export function boothManifest(opensAt: number, boothSha256?: string): Manifest {
     revotePolicy: "last-ballot-counts",
     trustees: { count: 3, threshold: 2 },
     boothSha256,
+    commissionContact: text(
+      "City Election Commission, +7 495 000-00-00, complaints@city.example",
+      "Городская избирательная комиссия, +7 495 000-00-00, complaints@city.example",
+    ),
   });
   if (!parsed.ok) throw new Error(parsed.reason);
   return parsed.manifest;

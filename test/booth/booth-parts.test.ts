@@ -26,9 +26,10 @@ import {
 import { trackedState } from "../../server/booth/page/track";
 import { boothContentSecurityPolicy } from "../../server/booth/serve";
 import { readRelayConfig } from "../../server/relay/config";
+import { manifestBytes, parseManifest } from "../../server/protocol/manifest";
 import { toHex } from "../../server/protocol/primitives/bytes";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
-import { ServiceError } from "../../server/voter/services-client";
+import { ServiceError, ServiceUnreachableError } from "../../server/voter/services-client";
 import { buildManifest, setupElection } from "../protocol/fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -77,6 +78,17 @@ describe("web booth parts", function () {
   });
 
   describe("messages", () => {
+    it("chooses Russian and English plural forms by number", () => {
+      setLanguage("ru");
+      expect(t("ballot.chooseExactly", { max: 1 })).to.equal("Выберите ровно 1 вариант.");
+      expect(t("ballot.chooseExactly", { max: 3 })).to.equal("Выберите ровно 3 варианта.");
+      expect(t("ballot.chooseExactly", { max: 5 })).to.equal("Выберите ровно 5 вариантов.");
+      expect(t("ballot.chooseUpTo", { max: 21 })).to.equal("Выберите не более 21 варианта.");
+      setLanguage("en");
+      expect(t("ballot.chooseUpTo", { max: 1 })).to.equal("Choose up to 1 option.");
+      expect(t("ballot.chooseUpTo", { max: 2 })).to.equal("Choose up to 2 options.");
+    });
+
     it("has a message in Russian and English for every reason code the registrar and relays return", () => {
       const codes = serviceReasonCodes();
       for (const expected of [
@@ -119,9 +131,30 @@ describe("web booth parts", function () {
       expect(explain(new ServiceError(401, "authentication-failed", "x")).message).to.equal(
         "Unknown voter id or wrong one-time code.",
       );
+      // A code the booth does not know: a translated sentence naming it, never the service's English.
       expect(explain(new ServiceError(418, "teapot", "I am a teapot"))).to.deep.equal({
-        message: "Something went wrong: I am a teapot",
+        message:
+          "The service refused the request (code teapot). Try again later; if it happens again, report it to the election commission.",
         code: "teapot",
+      });
+      // An HTTP status without a reason code maps to the nearest code.
+      expect(explain(new ServiceError(503, "http-503", "HTTP 503 from x")).code).to.equal("internal-error");
+      expect(explain(new ServiceError(429, "http-429", "HTTP 429 from x")).code).to.equal("rate-limited");
+      // A service that does not answer (what services-client throws): which service, in the page's language.
+      setLanguage("ru");
+      expect(
+        explain(new ServiceUnreachableError("http://r.example/v1/style", "Failed to fetch"), "registrar"),
+      ).to.deep.equal({
+        message:
+          "Не удалось связаться с регистратором. Проверьте подключение к интернету и повторите попытку через минуту.",
+        code: "registrar-unreachable",
+      });
+      setLanguage("en");
+      // Anything else: one generic sentence, the detail apart.
+      expect(explain(new Error("boom"))).to.deep.equal({
+        message:
+          "Something unexpected happened in the page. Reload it and try again; if it happens again, report it to the election commission.",
+        detail: "boom",
       });
       expect(explain(new TypeError("fetch failed"), "registrar").code).to.equal("registrar-unreachable");
       expect(explain(new TypeError("fetch failed"), "relay").code).to.equal("relay-unreachable");
@@ -179,6 +212,25 @@ describe("web booth parts", function () {
   });
 
   describe("election data", () => {
+    it("takes the commission's contact and the election's time zone as optional manifest fields", () => {
+      const base = buildManifest([{ id: "mayor", options: 2, min: 1, max: 1 }]);
+      const withFields = parseManifest({
+        ...base,
+        commissionContact: { en: "City commission, +7 495 000-00-00", ru: "Городская комиссия" },
+        timeZone: "Europe/Moscow",
+      });
+      expect(withFields.ok && withFields.manifest.commissionContact?.ru).to.equal("Городская комиссия");
+      expect(withFields.ok && withFields.manifest.timeZone).to.equal("Europe/Moscow");
+      // Absent, the canonical bytes (and so the manifest hash on chain) are those of before.
+      const without = parseManifest(JSON.parse(JSON.stringify(base)));
+      expect(without.ok && Buffer.from(manifestBytes(without.manifest)).toString()).to.equal(
+        Buffer.from(manifestBytes(base)).toString(),
+      );
+      expect(Buffer.from(manifestBytes(base)).toString()).not.to.include("timeZone");
+      expect(parseManifest({ ...base, timeZone: "Mars/Olympus_Mons" }).ok).to.equal(false);
+      expect(parseManifest({ ...base, commissionContact: {} }).ok).to.equal(false);
+    });
+
     let election: ReturnType<typeof setupElection>;
     before(() => {
       election = setupElection(

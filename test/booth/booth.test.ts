@@ -8,6 +8,7 @@
  * out/screenshots/. Then the tally, recomputed from the chain record with the
  * trustees' secrets, must match the choices made in the browser.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
@@ -103,7 +104,12 @@ describe("web booth in headless Chromium", function () {
 
   async function cast(page: Page): Promise<string> {
     await page.click("#button-cast");
-    await page.locator("#section-receipt").waitFor({ state: "visible" });
+    // The receipt, or the error that says why not (a failure names it instead of timing out).
+    await page.locator("#section-receipt:not([hidden]), #error:not([hidden])").first().waitFor();
+    if (await page.isVisible("#error"))
+      throw new Error(
+        `casting failed: ${await page.textContent("#error")} (console: ${logs.map((l) => l.text).join(" | ")})`,
+      );
     return (await page.textContent("#receipt-code"))!.trim();
   }
 
@@ -187,6 +193,21 @@ describe("web booth in headless Chromium", function () {
     expect(wrong.stderr).to.include("the served booth fails the check");
     const bundleResponse = await fetch(`${e.relayA.url}/${bundle.file}`);
     expect(bundleResponse.headers.get("cache-control")).to.include("immutable");
+    // Sent compressed to a browser that accepts it; what it runs (and every hash covers) is the same bytes.
+    const brotli = await fetch(`${e.relayA.url}/${bundle.file}`, {
+      headers: { "accept-encoding": "br, gzip" },
+    });
+    expect(brotli.headers.get("content-encoding")).to.equal("br");
+    expect(brotli.headers.get("vary")).to.equal("Accept-Encoding");
+    const decoded = new Uint8Array(await brotli.arrayBuffer());
+    expect(createHash("sha256").update(decoded).digest("hex")).to.equal(bundle.sha256);
+    const gzip = await fetch(`${e.relayA.url}/${bundle.file}`, { headers: { "accept-encoding": "gzip" } });
+    expect(gzip.headers.get("content-encoding")).to.equal("gzip");
+    const plain = await fetch(`${e.relayA.url}/${bundle.file}`, {
+      headers: { "accept-encoding": "identity" },
+    });
+    expect(plain.headers.get("content-encoding")).to.equal(null);
+    expect(Number(plain.headers.get("content-length"))).to.be.greaterThan(800_000);
     // The booth calls the registrar and the other relays across origins: CORS preflights pass.
     for (const url of [`${e.registrar.url}/v1/credentials`, `${e.relayB.url}/v1/ballots`]) {
       const preflight = await fetch(url, {
@@ -201,8 +222,28 @@ describe("web booth in headless Chromium", function () {
     expect(info.relayUrls).to.have.length(3);
   });
 
+  it("on a slow network, shows the page in the voter's language with a loading line before the bundle arrives", async () => {
+    const slow = await newPage({ locale: "ru-RU" });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await slow.route(`**/${e.booth.manifest.bundle.file}`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await slow.goto(e.relayA.url, { waitUntil: "commit" });
+    await slow.waitForFunction(() => document.documentElement.lang === "ru");
+    expect(await slow.textContent("#loading")).to.equal("Загрузка данных о выборах…");
+    expect(await slow.textContent("nav a[aria-current=page]")).to.equal("Голосовать");
+    expect(await slow.isVisible("#booth")).to.equal(false);
+    await shot(slow, "00-slow-network-loading-russian");
+    release();
+    await slow.locator("#booth").waitFor({ state: "visible" });
+    expect(await slow.isVisible("#loading")).to.equal(false);
+    await slow.context().close();
+  });
+
   it("signs in with the keyboard alone, in Russian or English, and refuses a wrong code", async () => {
-    alice = await newPage();
+    alice = await newPage({ timezoneId: "Europe/Moscow" });
     await openBooth(alice);
     await shot(alice, "01-sign-in");
     await alice.click("button[data-lang=ru]");
@@ -220,6 +261,30 @@ describe("web booth in headless Chromium", function () {
     expect(refused).to.include("authentication-failed");
     await shot(alice, "03-wrong-code");
 
+    // Empty fields: said before anything is sent, and the error goes once the voter types.
+    await alice.fill("#input-voter-id", "");
+    await alice.fill("#input-code", "");
+    await alice.click("#form-signin button[type=submit]");
+    const empty = await errorShown(alice);
+    expect(empty).to.include("Enter your voter id.");
+    expect(empty).not.to.include("invalid-request");
+    await alice.locator("#input-voter-id").pressSequentially("a");
+    expect(await alice.isVisible("#error")).to.equal(false);
+    await alice.fill("#input-voter-id", "");
+
+    // The registrar down: one translated sentence, re-translated when the language changes.
+    await alice.click("button[data-lang=ru]");
+    await alice.context().route(`${e.registrar.url}/v1/style`, (route) => route.abort("connectionrefused"));
+    await alice.fill("#input-voter-id", VOTERS.alice.voterId);
+    await alice.fill("#input-code", VOTERS.alice.code);
+    await alice.click("#form-signin button[type=submit]");
+    const down = await errorShown(alice);
+    expect(down).to.include("Не удалось связаться с регистратором");
+    expect(down).not.to.match(/Failed to fetch|did not answer|Something went wrong/);
+    await shot(alice, "03b-registrar-down-russian");
+    await alice.click("button[data-lang=en]");
+    expect(await alice.textContent("#error")).to.include("The registrar could not be reached");
+    await alice.context().unroute(`${e.registrar.url}/v1/style`);
     await alice.fill("#input-voter-id", "");
     await alice.fill("#input-code", "");
     await alice.focus("body");
@@ -245,6 +310,13 @@ describe("web booth in headless Chromium", function () {
     await shot(alice, "05-ballot-incomplete");
 
     await tabTo(alice, "input[name=contest-mayor]");
+    // Enter on a radio selects it and does not submit the unfinished ballot.
+    await alice.keyboard.press("Enter");
+    expect(await alice.isChecked("#option-mayor-ivanova")).to.equal(true);
+    expect(await alice.isVisible("#error"), "the error goes once the voter changes the ballot").to.equal(
+      false,
+    );
+    expect(await alice.isVisible("#section-ballot")).to.equal(true);
     await alice.keyboard.press("ArrowDown"); // the second candidate
     expect(await alice.isChecked("#option-mayor-petrov")).to.equal(true);
     await tabTo(alice, "#option-council-council-a");
@@ -255,6 +327,20 @@ describe("web booth in headless Chromium", function () {
     expect(await alice.isDisabled("#option-council-council-d")).to.equal(true);
     expect(await alice.textContent("#count-council")).to.include("2 of 2 selected");
     await shot(alice, "06-ballot-limit-reached");
+
+    // A third choice forced past the form (devtools) is refused, never silently dropped.
+    await alice.evaluate(() => {
+      const box = document.querySelector<HTMLInputElement>("#option-council-council-b")!;
+      box.disabled = false;
+      box.checked = true;
+    });
+    await alice.click("#form-ballot button[type=submit]");
+    const tooMany = await errorShown(alice);
+    expect(tooMany).to.include("City council: choose at most 2.");
+    expect(tooMany).to.include("too-many-selections");
+    expect(await alice.isVisible("#section-ballot")).to.equal(true);
+    await alice.uncheck("#option-council-council-b");
+    expect(await alice.isVisible("#error")).to.equal(false);
   });
 
   it("shows the tracking code before casting; a challenge reveals the ballot and the public checker opens it", async () => {
@@ -301,11 +387,29 @@ describe("web booth in headless Chromium", function () {
     lie.reveal.contests[0].selected = ["ivanova"];
     await checker.fill("#input-challenge-text", JSON.stringify(lie));
     await checker.click("#form-checker button[type=submit]");
-    await checker.locator("#checker-result.result-bad").waitFor();
-    expect(await checker.textContent("#checker-result")).to.include(
-      "the ballot encrypts [petrov], the booth stated [ivanova]",
-    );
+    await checker.locator("#checker-result[data-verdict=lie].result-alarm").waitFor();
+    const lied = (await checker.textContent("#checker-result"))!;
+    expect(lied).to.include("The booth lied");
+    expect(lied).to.include("Mayor: the ballot encrypts Boris Petrov; the booth said Anna Ivanova.");
+    expect(lied).to.include("complaints@city.example");
+    expect(lied).not.to.match(/petrov|ivanova|\[/);
     await shot(checker, "10-checker-catches-a-lie");
+    await checker.click("button[data-lang=ru]");
+    const liedRu = (await checker.textContent("#checker-result"))!;
+    expect(liedRu).to.include("Кабина обманула");
+    expect(liedRu).to.include("«Борис Петров»");
+    expect(liedRu).to.include("Городская избирательная комиссия");
+    expect(liedRu).not.to.match(/Mayor|booth|ballot|Boris/);
+    await shot(checker, "10b-checker-catches-a-lie-russian");
+    await checker.click("button[data-lang=en]");
+
+    await checker.fill("#input-challenge-text", "this is not JSON at all");
+    await checker.click("#form-checker button[type=submit]");
+    await checker.locator("#checker-result[data-verdict=not-a-challenge].result-bad").waitFor();
+    const notAFile = (await checker.textContent("#checker-result"))!;
+    expect(notAFile).to.include("This is not a challenge file.");
+    expect(notAFile).not.to.include("The booth lied");
+    await shot(checker, "10c-checker-not-a-challenge-file");
     await checker.close();
     aliceCodes.push(challengedCode);
   });
@@ -319,6 +423,11 @@ describe("web booth in headless Chromium", function () {
     expect(await cast(alice)).to.equal(code);
     const details = (await alice.textContent("#receipt-details"))!;
     expect(details).to.include(e.relayB.url);
+    expect(details, "a time names its zone").to.match(/GMT\+3|MSK/);
+    expect(await alice.textContent("#election-window")).to.include("Europe/Moscow");
+    expect(await alice.getAttribute("#button-receipt-download", "class")).to.include("primary");
+    expect((await alice.getAttribute("#button-revote", "class")) ?? "").not.to.include("primary");
+    expect(await alice.getAttribute("#receipt-track", "href")).to.equal(`track.html?code=${code}`);
     await shot(alice, "11-receipt");
 
     const receipt = JSON.parse(await download(alice, "#button-receipt-download"));
@@ -427,9 +536,24 @@ describe("web booth in headless Chromium", function () {
     await signIn(carol, VOTERS.carol);
     await choose(carol, { mayor: ["petrov"], council: ["council-a"] });
     await encrypt(carol);
-    await carol.context().route("**/v1/ballots", (route) => route.abort("connectionrefused"));
+    // Relays that take the connection and never answer: the voter sees which relay is tried and for how long.
+    const hanging: (() => void)[] = [];
+    await carol
+      .context()
+      .route("**/v1/ballots", (route) =>
+        new Promise<void>((resolve) => hanging.push(resolve)).then(() => route.abort()),
+      );
     await carol.click("#button-cast");
+    await carol.locator("#progress").waitFor({ state: "visible" });
+    await carol.waitForFunction(() =>
+      document.querySelector("#progress")?.textContent?.includes("slow to answer"),
+    );
+    expect(await carol.textContent("#status")).to.match(/Sending your ballot to relay \d of 3/);
+    await shot(carol, "18a-relay-hanging");
+    // Three relays, each given up after its timeout: then the voter is told, and nothing was cast.
+    await carol.locator("#error").waitFor({ state: "visible", timeout: 90_000 });
     const shown = await errorShown(carol);
+    for (const release of hanging) release();
     expect(shown).to.include("No relay could be reached");
     expect(shown).to.include("relay-unreachable");
     expect(await carol.isVisible("#section-review")).to.equal(true);
@@ -492,6 +616,14 @@ describe("web booth in headless Chromium", function () {
     await tracker.goto(`${e.relayA.url}/track.html?code=${aliceCodes[3]}`);
     await tracker.locator("#track-result[data-status=counted]").waitFor();
     await shot(tracker, "22-track-counted");
+
+    await openBooth(alice);
+    expect(await alice.textContent("#signin-heading")).to.equal("Your ballots");
+    expect(await alice.isVisible("#election-revote")).to.equal(false);
+    expect(await alice.isVisible("#signin-import")).to.equal(false);
+    expect(await alice.isVisible("#button-continue")).to.equal(false);
+    expect(await alice.locator("#history-list li").count()).to.equal(2);
+    await shot(alice, "22b-after-close-with-key");
 
     await openBooth(tracker);
     expect(await tracker.textContent("#election-closed")).to.equal("Voting is closed.");

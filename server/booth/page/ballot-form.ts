@@ -82,15 +82,19 @@ export function renderBallot(
 
 export interface FormChoices {
   choices: Record<string, string[]>;
-  /** One sentence per contest with fewer selections than its minimum. */
-  problems: string[];
+  problems: {
+    /** One sentence per contest with fewer selections than its minimum. */
+    tooFew: string[];
+    /** One sentence per contest with more than its maximum (only possible past the form, e.g. devtools). */
+    tooMany: string[];
+  };
 }
 
-/** The choices in the form, and what breaks a contest's minimum (the maximum cannot be broken). */
+/** The choices in the form, and which contests break their minimum or maximum. */
 export function readChoices(container: HTMLElement, manifest: Manifest, styleIndex: number): FormChoices {
   const contests = contestsOfStyle(manifest, styleIndex) ?? [];
   const choices: Record<string, string[]> = {};
-  const problems: string[] = [];
+  const problems: FormChoices["problems"] = { tooFew: [], tooMany: [] };
   for (const contest of contests) {
     const known = new Set(contest.options.map((o) => o.id));
     const picked = Array.from(
@@ -98,9 +102,15 @@ export function readChoices(container: HTMLElement, manifest: Manifest, styleInd
     )
       .filter((input) => input.checked && known.has(input.value))
       .map((input) => input.value);
-    choices[contest.id] = picked.slice(0, contest.maxSelections);
+    choices[contest.id] = picked;
     if (picked.length < contest.minSelections)
-      problems.push(t("ballot.tooFew", { contest: localized(contest.title), min: contest.minSelections }));
+      problems.tooFew.push(
+        t("ballot.tooFew", { contest: localized(contest.title), min: contest.minSelections }),
+      );
+    if (picked.length > contest.maxSelections)
+      problems.tooMany.push(
+        t("ballot.tooMany", { contest: localized(contest.title), max: contest.maxSelections }),
+      );
   }
   return { choices, problems };
 }

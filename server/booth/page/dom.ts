@@ -1,3 +1,4 @@
+import type { ShownError } from "./errors";
 import { applyLanguage, initialLanguage, LANGUAGES, t, type Language, type MessageKey } from "./i18n";
 
 /** Small DOM helpers: text only (never innerHTML), so nothing a service returns can become markup. */
@@ -33,19 +34,40 @@ export function setStatus(message: string): void {
   byId("status").textContent = message;
 }
 
-/** The assertive error box (role=alert); an empty message hides it. */
-export function setError(message: string, code?: string): void {
+/** What the error box shows: re-rendered on a language switch, so it is kept as a function. */
+let shownError: (() => ShownError) | null = null;
+
+function renderError(focus: boolean): void {
   const box = byId("error");
   box.replaceChildren();
-  if (message === "") {
+  const shown = shownError?.();
+  if (shown === undefined) {
     box.hidden = true;
     return;
   }
-  box.append(el("p", {}, message));
-  if (code !== undefined) box.append(el("p", { class: "error-code" }, t("error.code", { code })));
+  box.append(el("p", {}, shown.message));
+  if (shown.code !== undefined)
+    box.append(el("p", { class: "error-code" }, t("error.code", { code: shown.code })));
+  if (shown.detail !== undefined)
+    box.append(el("p", { class: "error-code" }, t("error.details", { detail: shown.detail })));
   box.hidden = false;
-  box.tabIndex = -1;
-  box.focus();
+  if (focus) {
+    box.tabIndex = -1;
+    box.focus();
+  }
+}
+
+/** Shows an error in the assertive box (role=alert) and moves the focus there. */
+export function showError(render: () => ShownError): void {
+  shownError = render;
+  renderError(true);
+}
+
+/** Hides the error box (the voter fixed what it said, or started another step). */
+export function clearError(): void {
+  if (shownError === null) return;
+  shownError = null;
+  renderError(false);
 }
 
 export function setBusy(busy: boolean): void {
@@ -66,11 +88,23 @@ export function downloadJson(fileName: string, value: unknown): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-export function formatTime(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toLocaleString(document.documentElement.lang || undefined);
+/** A time in the voter's time zone, with the zone named (e.g. "1 Dec 2026, 20:00 GMT+3"). */
+export function formatTime(unixSeconds: number, withZone = true): string {
+  // (dateStyle/timeStyle cannot be combined with timeZoneName: the fields are spelled out.)
+  return new Date(unixSeconds * 1000).toLocaleString(document.documentElement.lang || undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    ...(withZone ? { timeZoneName: "short" } : {}),
+  });
 }
 
-const LANGUAGE_KEY = "ballot-ledger/lang";
+/** The voter's time zone by name (e.g. "Europe/Moscow"), for the voting window. */
+export const timeZoneName = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export const LANGUAGE_KEY = "ballot-ledger/lang";
 
 function storedLanguage(): string | null {
   try {
@@ -103,6 +137,7 @@ export function setUpLanguage(onChange: () => void): void {
       }
       apply(lang);
       onChange();
+      renderError(false);
     });
 }
 

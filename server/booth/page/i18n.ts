@@ -21,7 +21,7 @@ const en = {
   "status.credential": "Getting your anonymous voting credential…",
   "status.casting": "Sending your ballot to a relay…",
   "election.heading": "Election",
-  "election.window": "Voting window: {opens} – {closes}",
+  "election.window": "Voting window: {opens} – {closes} ({zone})",
   "election.revoteAllowed": "You may vote again while voting is open; only your last ballot counts.",
   "election.revoteNone": "You can vote only once: a cast ballot cannot be replaced.",
   "election.notOpen": "Voting has not opened yet.",
@@ -45,16 +45,16 @@ const en = {
   "ballot.style": "Ballot: {style}",
   "ballot.chooseOne": "Choose one.",
   "ballot.chooseOneOptional": "Choose one, or none.",
-  "ballot.chooseUpTo": "Choose up to {max}.",
-  "ballot.chooseBetween": "Choose from {min} to {max}.",
-  "ballot.chooseExactly": "Choose exactly {max}.",
-  "ballot.noChoice": "No choice (blank)",
+  "ballot.chooseUpTo": "Choose up to {max} {max:option|options}.",
+  "ballot.chooseBetween": "Choose from {min} to {max} options.",
+  "ballot.chooseExactly": "Choose exactly {max} {max:option|options}.",
+  "ballot.noChoice": "Leave blank",
   "ballot.count": "{n} of {max} selected",
   "ballot.limitReached": "You have chosen the most allowed; unselect an option to pick another.",
   "ballot.tooFew": "{contest}: choose at least {min}.",
   "ballot.incomplete": "The ballot is not complete. {problems}",
   "ballot.encrypt": "Review and encrypt",
-  "ballot.sequence": "This will be ballot number {n} of this voting key.",
+  "ballot.sequence": "This will be your ballot number {n} in this election.",
   "review.heading": "Check before casting",
   "review.intro":
     "Your ballot is encrypted. Write down the tracking code: you can look it up later. Then cast the ballot, or challenge it to check that the booth encrypted exactly your choices.",
@@ -75,7 +75,7 @@ const en = {
   "receipt.trackingCode": "Tracking code",
   "receipt.ballotHash": "Ballot hash",
   "receipt.sequence": "Ballot number",
-  "receipt.relay": "Relay",
+  "receipt.relay": "Accepted by",
   "receipt.acceptedAt": "Accepted at",
   "receipt.download": "Save the receipt (JSON)",
   "receipt.exportKey": "Export the voting key (for re-voting on another device)",
@@ -94,7 +94,8 @@ const en = {
   "checker.ok": "The ballot encrypts exactly these choices.",
   "checker.trackingCode": "Its tracking code is {code}: it must be the code the booth showed.",
   "checker.failed": "The check failed: {reason}",
-  "checker.wrongElection": "This file is for another election ({election}).",
+  "checker.wrongElection":
+    "This challenge file is for another election ({election}): open the checker of that election.",
   "checker.empty": "Choose a file or paste its content first.",
   "track.heading": "Track a ballot",
   "track.intro":
@@ -121,7 +122,8 @@ const en = {
   "file.invalid": "The file is not a valid voting key file: {reason}",
   "file.wrongElection": "This voting key file is for another election.",
   "file.credentialInvalid": "The credential in this file is not valid for this election.",
-  "error.generic": "Something went wrong: {message}",
+  "error.generic":
+    "Something unexpected happened in the page. Reload it and try again; if it happens again, report it to the election commission.",
   "error.code": "Error code: {code}",
   "error.network": "The service at {url} could not be reached.",
   "error.storage":
@@ -133,7 +135,8 @@ const en = {
   "error.credentialInvalid":
     "The registrar's answer is not a valid credential. Try again; if it persists, report it.",
   "error.noStyleKey": "The registrar has no key for your ballot style yet.",
-  "error.electionData": "The election data served by this relay are inconsistent: {reason}",
+  "error.electionData":
+    "The election data served by this site are inconsistent: do not vote here, and report it to the election commission.",
   "code.authentication-failed": "Unknown voter id or wrong one-time code.",
   "code.too-many-attempts": "Too many wrong codes for this voter id. Wait a while before trying again.",
   "code.already-issued":
@@ -164,20 +167,66 @@ const en = {
   "code.wrong-election": "This relay serves another election.",
   "code.refused-by-chain": "The chain would refuse this ballot.",
   "code.rate-limited": "Too many requests from this network. Wait a minute and try again.",
-  "code.payload-too-large": "The request is too large.",
-  "code.invalid-request": "The request was malformed.",
+  "code.payload-too-large": "The request is too large. Reload the page and try again.",
+  "code.invalid-request": "The request was incomplete. Fill in every field and try again.",
   "code.relay-unreachable":
-    "No relay could be reached. Check your connection and try again: your ballot was not cast.",
-  "code.registrar-unreachable": "The registrar could not be reached. Check your connection and try again.",
+    "No relay could be reached. Check your internet connection and try again: your ballot was not cast.",
+  "code.registrar-unreachable":
+    "The registrar could not be reached. Check your internet connection and try again in a minute.",
   "code.chain-error": "The chain refused the service's transaction. Try again later.",
   "code.invalid-tracking-code": "This is not a tracking code.",
   "code.unknown-tracking-code": "This relay does not know this tracking code.",
-  "code.malformed-json": "The request was malformed.",
-  "code.malformed-request": "The request was malformed.",
+  "code.malformed-json": "The request could not be read. Reload the page and try again.",
+  "code.malformed-request": "The request could not be read. Reload the page and try again.",
   "code.request-aborted": "The request was interrupted. Try again.",
-  "code.unsupported-media-type": "The request was malformed.",
+  "code.unsupported-media-type": "The request could not be read. Reload the page and try again.",
   "code.not-found": "The service does not offer this request: its address may be misconfigured.",
+  "code.malformed-path":
+    "The page asked for an address that could not be read. Reload the page and try again.",
+  "code.invalid-content-encoding": "The request could not be read. Reload the page and try again.",
   "code.internal-error": "The service failed. Try again later.",
+  "status.castingRelay": "Sending your ballot to relay {n} of {count} ({host})…",
+  "status.elapsed": "Waiting for an answer: {seconds} s.",
+  "status.castingSlow":
+    "This relay is slow to answer: after {timeout} s the next one is tried. Your ballot counts at most once.",
+  "signin.headingReturning": "Continue voting",
+  "signin.headingDone": "Your ballots",
+  "signin.missingVoterId": "Enter your voter id.",
+  "signin.missingCode": "Enter the one-time code you received.",
+  "ballot.tooMany": "{contest}: choose at most {max}.",
+  "receipt.trackHint":
+    "The tracker asks every relay of this election, so it works even if the relay that accepted your ballot is down.",
+  "receipt.done": "Finish",
+  "receipt.finished": "You can close this page. Keep the receipt and the tracking code.",
+  "checker.okTitle": "The booth was honest: the ballot encrypts exactly these choices.",
+  "checker.lieTitle": "The booth lied: the ballot does not encrypt the choices it showed you.",
+  "checker.lieContest": "{contest}: the ballot encrypts {encrypted}; the booth said {stated}.",
+  "checker.lieAdvice":
+    "Do not vote with this booth. Keep the challenge file and report it, with the address of the page that produced it, to {contact}.",
+  "checker.brokenTitle":
+    "This challenge file does not open: it was damaged, edited, or produced by a faulty booth.",
+  "checker.brokenAdvice":
+    "If you saved it from the booth without changing it, report it to {contact} with the file.",
+  "checker.notChallengeTitle": "This is not a challenge file.",
+  "checker.notChallengeAdvice":
+    "Choose the file the booth saved after “Challenge” (challenge-XXXX-….json), or paste its whole content.",
+  "checker.defaultContact": "the election commission",
+  "checker.nothing": "nothing",
+  "track.reason.SequenceNotHigher":
+    "a later ballot of the same voter was already on chain, so this one was not recorded.",
+  "track.reason.RevoteNotAllowed": "the voter had already voted, and this election allows no re-vote.",
+  "track.reason.InvalidBallotSignature": "the ballot's signature was not valid.",
+  "track.reason.InvalidBallotSize": "the ballot was malformed.",
+  "track.reason.UnknownBallotStyle": "the ballot style is not part of this election.",
+  "track.reason.VotingClosed": "voting had closed before the ballot reached the chain.",
+  "track.reason.voting-closed": "voting had closed before the ballot reached the chain.",
+  "track.reason.OutsideVotingWindow": "the ballot reached the chain outside the voting window.",
+  "track.reason.unknown": "the chain refused it (reason {reason}). Vote again if voting is open.",
+  "track.tracker": "Asked: {relays}",
+  "error.details": "Details: {detail}",
+  "code.unknown":
+    "The service refused the request (code {code}). Try again later; if it happens again, report it to the election commission.",
+  "code.too-many-selections": "The ballot has more choices than allowed.",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -197,7 +246,7 @@ const ru: Record<MessageKey, string> = {
   "status.credential": "Получение анонимного удостоверения избирателя…",
   "status.casting": "Бюллетень отправляется на ретранслятор…",
   "election.heading": "Выборы",
-  "election.window": "Голосование: {opens} – {closes}",
+  "election.window": "Голосование: {opens} – {closes} ({zone})",
   "election.revoteAllowed":
     "Пока идёт голосование, можно проголосовать повторно; учитывается последний бюллетень.",
   "election.revoteNone": "Проголосовать можно только один раз: отправленный бюллетень заменить нельзя.",
@@ -206,16 +255,16 @@ const ru: Record<MessageKey, string> = {
   "election.paused": "Выборы приостановлены. Попробуйте позже.",
   "signin.heading": "Вход",
   "signin.intro":
-    "Введите идентификатор избирателя и полученный одноразовый код. Они отправляются только регистратору, который выдаёт анонимное удостоверение: ваш выбор он не видит.",
+    "Введите идентификатор избирателя и одноразовый код, которые вы получили. Они передаются только регистратору: он выдаёт анонимное удостоверение и не видит, за кого вы голосуете.",
   "signin.voterId": "Идентификатор избирателя",
   "signin.code": "Одноразовый код",
   "signin.submit": "Войти",
-  "signin.haveKey": "В этом браузере уже хранится ваш ключ для голосования на этих выборах.",
+  "signin.haveKey": "Этот браузер помнит вас на этих выборах: можно продолжить без повторного входа.",
   "signin.continue": "Перейти к бюллетеню",
-  "signin.forget": "Забыть этот ключ (другой избиратель на этом устройстве)",
+  "signin.forget": "Забыть меня на этом устройстве (здесь будет голосовать другой избиратель)",
   "signin.forgetConfirm":
     "Удалить ключ для голосования из этого браузера? Если вы можете захотеть проголосовать повторно, сначала сохраните его: без него заменить бюллетень нельзя.",
-  "signin.import": "Загрузить файл ключа",
+  "signin.import": "Загрузить файл ключа голосования",
   "signin.importHint":
     "Чтобы проголосовать повторно с другого устройства, загрузите файл ключа, сохранённый после голосования.",
   "signin.imported": "Ключ для голосования загружен.",
@@ -223,41 +272,42 @@ const ru: Record<MessageKey, string> = {
   "ballot.style": "Бюллетень: {style}",
   "ballot.chooseOne": "Выберите один вариант.",
   "ballot.chooseOneOptional": "Выберите один вариант или ни одного.",
-  "ballot.chooseUpTo": "Выберите не более {max}.",
-  "ballot.chooseBetween": "Выберите от {min} до {max}.",
-  "ballot.chooseExactly": "Выберите ровно {max}.",
-  "ballot.noChoice": "Без выбора (пустой)",
+  "ballot.chooseUpTo": "Выберите не более {max} {max:варианта|вариантов|вариантов}.",
+  "ballot.chooseBetween": "Выберите от {min} до {max} {max:варианта|вариантов|вариантов}.",
+  "ballot.chooseExactly": "Выберите ровно {max} {max:вариант|варианта|вариантов}.",
+  "ballot.noChoice": "Оставить без отметки",
   "ballot.count": "Выбрано {n} из {max}",
-  "ballot.limitReached": "Выбрано максимальное число вариантов; снимите отметку, чтобы выбрать другой.",
-  "ballot.tooFew": "{contest}: выберите не менее {min}.",
+  "ballot.limitReached":
+    "Выбрано максимальное число вариантов. Чтобы выбрать другой, снимите одну из отметок.",
+  "ballot.tooFew": "{contest}: выберите хотя бы {min}.",
   "ballot.incomplete": "Бюллетень заполнен не полностью. {problems}",
   "ballot.encrypt": "Проверить и зашифровать",
-  "ballot.sequence": "Это будет бюллетень номер {n} для этого ключа.",
+  "ballot.sequence": "Это будет ваш бюллетень № {n} на этих выборах.",
   "review.heading": "Проверьте перед отправкой",
   "review.intro":
-    "Бюллетень зашифрован. Запишите код отслеживания: по нему можно найти бюллетень позже. Затем отправьте бюллетень или оспорьте его, чтобы проверить, что кабина зашифровала именно ваш выбор.",
+    "Бюллетень зашифрован. Запишите код отслеживания: по нему бюллетень можно найти позже. Затем отправьте бюллетень — или проверьте шифрование, чтобы убедиться, что кабина зашифровала именно ваш выбор.",
   "review.trackingCode": "Код отслеживания",
   "review.choices": "Ваш выбор",
-  "review.blank": "(без выбора)",
+  "review.blank": "(ничего не отмечено)",
   "review.cast": "Отправить бюллетень",
-  "review.challenge": "Оспорить (проверить шифрование)",
+  "review.challenge": "Проверить шифрование (бюллетень будет вскрыт)",
   "review.back": "Изменить выбор",
-  "challenge.heading": "Оспоренный бюллетень",
+  "challenge.heading": "Бюллетень вскрыт для проверки",
   "challenge.intro":
-    "Этот бюллетень раскрыт и никогда не будет отправлен. Сохраните файл и проверьте его на другом устройстве на открытой странице проверки или командой «ballot-ledger audit challenge FILE»: должен быть показан ваш выбор и код отслеживания {code}.",
+    "Этот бюллетень вскрыт и отправлен не будет. Сохраните файл проверки и откройте его на другом устройстве — на общедоступной странице проверки или командой «ballot-ledger audit challenge FILE». Там должен быть ваш выбор и код отслеживания {code}.",
   "challenge.download": "Скачать файл проверки",
   "challenge.openChecker": "Открыть страницу проверки",
   "challenge.again": "Зашифровать заново и продолжить",
   "receipt.heading": "Бюллетень принят",
-  "receipt.intro": "Ретранслятор подписал квитанцию. Сохраните её: она доказывает, что бюллетень был принят.",
+  "receipt.intro": "Ретранслятор подписал квитанцию. Сохраните её: она подтверждает, что бюллетень принят.",
   "receipt.trackingCode": "Код отслеживания",
   "receipt.ballotHash": "Хеш бюллетеня",
   "receipt.sequence": "Номер бюллетеня",
-  "receipt.relay": "Ретранслятор",
+  "receipt.relay": "Принял",
   "receipt.acceptedAt": "Принят",
   "receipt.download": "Сохранить квитанцию (JSON)",
-  "receipt.exportKey": "Сохранить ключ для голосования (для повторного голосования с другого устройства)",
-  "receipt.exportWarning": "Храните файл ключа в тайне: его владелец может заменить ваш бюллетень.",
+  "receipt.exportKey": "Сохранить файл ключа голосования (чтобы переголосовать с другого устройства)",
+  "receipt.exportWarning": "Никому не передавайте файл ключа: с ним можно заменить ваш бюллетень.",
   "receipt.track": "Отследить этот бюллетень",
   "receipt.revote": "Проголосовать повторно",
   "receipt.noRevote": "На этих выборах повторное голосование не допускается: бюллетень окончательный.",
@@ -265,14 +315,15 @@ const ru: Record<MessageKey, string> = {
   "history.entry": "Бюллетень {n}: {code}",
   "checker.heading": "Проверка оспоренного бюллетеня",
   "checker.intro":
-    "Загрузите файл проверки, сохранённый кабиной (или вставьте его содержимое). Страница раскроет бюллетень по опубликованным случайным числам и покажет, какой выбор в нём зашифрован.",
+    "Загрузите файл проверки, сохранённый кабиной (или вставьте его содержимое). Страница вскроет бюллетень с помощью раскрытых случайных чисел и покажет, какой выбор в нём зашифрован.",
   "checker.file": "Файл проверки",
   "checker.paste": "Или вставьте содержимое файла",
   "checker.check": "Проверить",
   "checker.ok": "В бюллетене зашифрован именно этот выбор.",
   "checker.trackingCode": "Его код отслеживания — {code}: он должен совпадать с кодом, показанным кабиной.",
   "checker.failed": "Проверка не пройдена: {reason}",
-  "checker.wrongElection": "Этот файл относится к другим выборам ({election}).",
+  "checker.wrongElection":
+    "Этот файл проверки относится к другим выборам ({election}): откройте страницу проверки тех выборов.",
   "checker.empty": "Сначала выберите файл или вставьте его содержимое.",
   "track.heading": "Отслеживание бюллетеня",
   "track.intro":
@@ -297,22 +348,24 @@ const ru: Record<MessageKey, string> = {
   "track.acceptedAt": "Принят",
   "track.noSupersedeInfo":
     "Этот ретранслятор не сообщает о повторных голосованиях: проверьте в записи выборов, нет ли более позднего бюллетеня.",
-  "file.invalid": "Файл не является файлом ключа для голосования: {reason}",
+  "file.invalid": "Это не файл ключа голосования: {reason}",
   "file.wrongElection": "Этот файл ключа относится к другим выборам.",
   "file.credentialInvalid": "Удостоверение в этом файле недействительно для этих выборов.",
-  "error.generic": "Произошла ошибка: {message}",
+  "error.generic":
+    "На странице произошла непредвиденная ошибка. Перезагрузите её и повторите попытку; если ошибка повторится, сообщите о ней в избирательную комиссию.",
   "error.code": "Код ошибки: {code}",
   "error.network": "Сервис {url} недоступен.",
   "error.storage":
-    "Браузер не позволил сохранить ключ (приватный режим или нет места). Сохраните ключ в файл, прежде чем покинуть страницу.",
+    "Браузер не позволил сохранить ключ голосования (приватный режим или нет места). Прежде чем закрыть страницу, сохраните ключ в файл.",
   "error.keysMismatch":
-    "Регистратор и ретранслятор сообщают разные ключи регистратора: не продолжайте и сообщите об этом избирательной комиссии.",
+    "Регистратор и ретранслятор сообщают разные ключи регистратора: не продолжайте и сообщите об этом в избирательную комиссию.",
   "error.receiptInvalid":
     "Квитанция ретранслятора не соответствует вашему бюллетеню ({reason}). Сохраните код отслеживания и проверьте его позже.",
   "error.credentialInvalid":
     "Ответ регистратора не является действительным удостоверением. Повторите попытку; если ошибка повторится, сообщите о ней.",
   "error.noStyleKey": "У регистратора пока нет ключа для вашего вида бюллетеня.",
-  "error.electionData": "Данные о выборах, полученные от ретранслятора, противоречивы: {reason}",
+  "error.electionData":
+    "Данные о выборах, полученные с этого сайта, противоречивы: не голосуйте здесь и сообщите об этом в избирательную комиссию.",
   "code.authentication-failed": "Неизвестный идентификатор избирателя или неверный одноразовый код.",
   "code.too-many-attempts":
     "Слишком много неверных кодов для этого идентификатора. Подождите некоторое время и повторите попытку.",
@@ -323,11 +376,11 @@ const ru: Record<MessageKey, string> = {
   "code.election-paused": "Выборы приостановлены. Попробуйте позже.",
   "code.registrar-key-missing": "У регистратора пока нет ключа для вашего вида бюллетеня.",
   "code.registrar-not-authorized":
-    "Регистратор не имеет полномочий в блокчейне. Сообщите об этом избирательной комиссии.",
+    "У регистратора нет полномочий в блокчейне. Сообщите об этом в избирательную комиссию.",
   "code.registrar-key-mismatch":
-    "Ключ регистратора не совпадает с записанным в блокчейне: не продолжайте и сообщите об этом избирательной комиссии.",
+    "Ключ регистратора не совпадает с записанным в блокчейне: не продолжайте и сообщите об этом в избирательную комиссию.",
   "code.chain-unavailable": "Сервис сейчас не может связаться с блокчейном. Повторите через минуту.",
-  "code.issuance-refused": "Блокчейн отказался записать выдачу удостоверения. Попробуйте позже.",
+  "code.issuance-refused": "Блокчейн не принял запись о выдаче удостоверения. Повторите попытку позже.",
   "code.chain-inconsistent": "Сервис обнаружил несогласованность в блокчейне. Попробуйте позже.",
   "code.invalid-blinded-message":
     "Запрос удостоверения повреждён. Перезагрузите страницу и повторите попытку.",
@@ -335,7 +388,7 @@ const ru: Record<MessageKey, string> = {
   "code.voting-closed": "Голосование завершено: бюллетень больше нельзя отправить.",
   "code.revote-not-allowed": "Вы уже проголосовали, а повторное голосование на этих выборах не допускается.",
   "code.sequence-not-higher":
-    "Уже записан более новый ваш бюллетень (возможно, отправленный с другого устройства). Загрузите последний файл ключа или отследите последний бюллетень.",
+    "Уже записан ваш более новый бюллетень (возможно, отправленный с другого устройства). Загрузите последний файл ключа голосования или отследите последний бюллетень.",
   "code.duplicate-ballot": "Этот бюллетень уже принят.",
   "code.invalid-signature": "Ретранслятор отклонил подпись бюллетеня.",
   "code.malformed-ballot": "Ретранслятор отклонил бюллетень как повреждённый.",
@@ -343,22 +396,70 @@ const ru: Record<MessageKey, string> = {
   "code.invalid-credential": "Ретранслятор отклонил удостоверение избирателя.",
   "code.invalid-proof": "Ретранслятор отклонил доказательства бюллетеня.",
   "code.wrong-election": "Этот ретранслятор обслуживает другие выборы.",
-  "code.refused-by-chain": "Блокчейн отклонил бы этот бюллетень.",
+  "code.refused-by-chain": "Блокчейн не принял бы этот бюллетень.",
   "code.rate-limited": "Слишком много запросов из вашей сети. Подождите минуту и повторите.",
-  "code.payload-too-large": "Запрос слишком большой.",
-  "code.invalid-request": "Запрос повреждён.",
+  "code.payload-too-large": "Запрос слишком большой. Перезагрузите страницу и повторите попытку.",
+  "code.invalid-request": "Запрос заполнен не полностью. Заполните все поля и повторите попытку.",
   "code.relay-unreachable":
-    "Ни один ретранслятор недоступен. Проверьте подключение и повторите: бюллетень не отправлен.",
-  "code.registrar-unreachable": "Регистратор недоступен. Проверьте подключение и повторите попытку.",
+    "Не удалось связаться ни с одним ретранслятором. Проверьте подключение к интернету и повторите попытку: бюллетень не отправлен.",
+  "code.registrar-unreachable":
+    "Не удалось связаться с регистратором. Проверьте подключение к интернету и повторите попытку через минуту.",
   "code.chain-error": "Блокчейн отклонил транзакцию сервиса. Попробуйте позже.",
   "code.invalid-tracking-code": "Это не код отслеживания.",
   "code.unknown-tracking-code": "Этот ретранслятор не знает такой код отслеживания.",
-  "code.malformed-json": "Запрос повреждён.",
-  "code.malformed-request": "Запрос повреждён.",
+  "code.malformed-json": "Запрос не удалось прочитать. Перезагрузите страницу и повторите попытку.",
+  "code.malformed-request": "Запрос не удалось прочитать. Перезагрузите страницу и повторите попытку.",
   "code.request-aborted": "Запрос прерван. Повторите попытку.",
-  "code.unsupported-media-type": "Запрос повреждён.",
-  "code.not-found": "Сервис не выполняет такой запрос: возможно, его адрес настроен неверно.",
+  "code.unsupported-media-type": "Запрос не удалось прочитать. Перезагрузите страницу и повторите попытку.",
+  "code.not-found":
+    "Сервис не выполняет такой запрос: возможно, его адрес указан неверно. Сообщите об этом в избирательную комиссию.",
+  "code.malformed-path":
+    "Страница запросила адрес, который не удалось прочитать. Перезагрузите страницу и повторите попытку.",
+  "code.invalid-content-encoding": "Запрос не удалось прочитать. Перезагрузите страницу и повторите попытку.",
   "code.internal-error": "Сбой сервиса. Попробуйте позже.",
+  "status.castingRelay": "Бюллетень отправляется на ретранслятор {n} из {count} ({host})…",
+  "status.elapsed": "Ожидание ответа: {seconds} с.",
+  "status.castingSlow":
+    "Ретранслятор отвечает медленно: через {timeout} с будет выбран следующий. Бюллетень в любом случае будет учтён не больше одного раза.",
+  "signin.headingReturning": "Продолжение голосования",
+  "signin.headingDone": "Ваши бюллетени",
+  "signin.missingVoterId": "Введите идентификатор избирателя.",
+  "signin.missingCode": "Введите полученный одноразовый код.",
+  "ballot.tooMany": "{contest}: можно выбрать не более {max}.",
+  "receipt.trackHint":
+    "Страница отслеживания опрашивает все ретрансляторы этих выборов, поэтому работает, даже если принявший бюллетень ретранслятор недоступен.",
+  "receipt.done": "Завершить",
+  "receipt.finished": "Эту страницу можно закрыть. Сохраните квитанцию и код отслеживания.",
+  "checker.okTitle": "Кабина не обманула: в бюллетене зашифрован именно этот выбор.",
+  "checker.lieTitle": "Кабина обманула: в бюллетене зашифрован не тот выбор, который она вам показала.",
+  "checker.lieContest": "{contest}: в бюллетене зашифровано «{encrypted}», а кабина показала «{stated}».",
+  "checker.lieAdvice":
+    "Не голосуйте через эту кабину. Сохраните файл проверки и сообщите об этом — с адресом страницы, выдавшей файл, — по контакту: {contact}.",
+  "checker.brokenTitle": "Файл проверки не открывается: он повреждён, изменён или выдан неисправной кабиной.",
+  "checker.brokenAdvice":
+    "Если вы сохранили его из кабины и не меняли, передайте файл по контакту: {contact}.",
+  "checker.notChallengeTitle": "Это не файл проверки.",
+  "checker.notChallengeAdvice":
+    "Выберите файл, который кабина сохранила после проверки шифрования (challenge-XXXX-….json), или вставьте его содержимое целиком.",
+  "checker.defaultContact": "избирательная комиссия",
+  "checker.nothing": "ничего",
+  "track.reason.SequenceNotHigher":
+    "в блокчейне уже был более поздний бюллетень того же избирателя, поэтому этот не записан.",
+  "track.reason.RevoteNotAllowed":
+    "избиратель уже проголосовал, а повторное голосование на этих выборах не допускается.",
+  "track.reason.InvalidBallotSignature": "подпись бюллетеня недействительна.",
+  "track.reason.InvalidBallotSize": "бюллетень повреждён.",
+  "track.reason.UnknownBallotStyle": "такого вида бюллетеня на этих выборах нет.",
+  "track.reason.VotingClosed": "голосование завершилось раньше, чем бюллетень попал в блокчейн.",
+  "track.reason.voting-closed": "голосование завершилось раньше, чем бюллетень попал в блокчейн.",
+  "track.reason.OutsideVotingWindow": "бюллетень попал в блокчейн вне времени голосования.",
+  "track.reason.unknown":
+    "блокчейн его отклонил (причина {reason}). Если голосование ещё идёт, проголосуйте снова.",
+  "track.tracker": "Опрошены: {relays}",
+  "error.details": "Подробности: {detail}",
+  "code.unknown":
+    "Сервис отклонил запрос (код {code}). Повторите попытку позже; если ошибка повторится, сообщите о ней в избирательную комиссию.",
+  "code.too-many-selections": "В бюллетене отмечено больше вариантов, чем разрешено.",
 };
 
 const tables: Record<Language, Record<MessageKey, string>> = { en, ru };
@@ -369,11 +470,30 @@ export const isMessageKey = (key: string): key is MessageKey => Object.hasOwn(en
 
 export const messageKeys = (): MessageKey[] => Object.keys(en) as MessageKey[];
 
-/** The message in the current language with {name} placeholders filled in. */
+/**
+ * Plural forms: {name:one|few|many} in Russian, {name:one|other} in English,
+ * chosen for the number params[name] by the language's plural rules.
+ */
+const PLURAL_ORDER: Record<Language, Intl.LDMLPluralRule[]> = {
+  ru: ["one", "few", "many"],
+  en: ["one", "other"],
+};
+
+export function plural(lang: Language, n: number, forms: readonly string[]): string {
+  const category = new Intl.PluralRules(lang).select(n);
+  const index = PLURAL_ORDER[lang].indexOf(category);
+  return forms[index >= 0 ? index : forms.length - 1] ?? "";
+}
+
+/** The message in the current language with {name} placeholders (and {name:plural|forms}) filled in. */
 export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
-  return tables[current][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-    Object.hasOwn(params, name) ? String(params[name]) : whole,
-  );
+  return tables[current][key]
+    .replace(/\{(\w+):([^{}]+)\}/g, (whole, name: string, forms: string) =>
+      Object.hasOwn(params, name) ? plural(current, Number(params[name]), forms.split("|")) : whole,
+    )
+    .replace(/\{(\w+)\}/g, (whole, name: string) =>
+      Object.hasOwn(params, name) ? String(params[name]) : whole,
+    );
 }
 
 export const language = (): Language => current;

@@ -1,10 +1,10 @@
 import { normalizeTrackingCode } from "../../protocol/ballot";
 import { initCrypto } from "../../protocol/primitives/sodium";
 import { fetchBallotStatus, ServiceError, type RelayBallotStatus } from "../../voter/services-client";
-import { byId, el, formatTime, setBusy, setError, setStatus, setUpLanguage } from "./dom";
-import { ElectionDataError, loadBoothElection, relayOrder, type BoothElection } from "./election";
-import { explain } from "./errors";
-import { t, type MessageKey } from "./i18n";
+import { byId, clearError, el, formatTime, setBusy, setStatus, setUpLanguage, showError } from "./dom";
+import { loadBoothElection, relayOrder, type BoothElection } from "./election";
+import { BoothError, explain } from "./errors";
+import { isMessageKey, t, type MessageKey } from "./i18n";
 
 /**
  * The public tracking page (track.html): anyone enters a tracking code; the
@@ -33,9 +33,15 @@ export function trackedState(answer: RelayAnswer, votingClosed: boolean): Tracke
   return { kind: votingClosed ? "counted" : "on-chain", block };
 }
 
+/** The relay's rejection reason (the contract's error name, or a relay code) as a sentence. */
+function rejectionReason(reason: string): string {
+  const key = `track.reason.${reason}`;
+  return isMessageKey(key) ? t(key) : t("track.reason.unknown", { reason });
+}
+
 function stateMessage(state: TrackedState): string {
   const key = `track.status.${state.kind}` as MessageKey;
-  if (state.kind === "rejected") return t(key, { reason: state.reason });
+  if (state.kind === "rejected") return t(key, { reason: rejectionReason(state.reason) });
   if (state.kind === "queued") return t(key);
   return t(key, { block: state.block, latest: state.kind === "superseded" ? state.latest : "" });
 }
@@ -46,8 +52,12 @@ interface Found {
   votingClosed: boolean;
 }
 
+/** Every relay of the election, this page's first: the tracker asks them all, so one relay down is no matter. */
+const relaysToAsk = (election: BoothElection) =>
+  relayOrder([location.origin, ...election.relayUrls], location.origin);
+
 async function lookUp(election: BoothElection, code: string): Promise<Found | null> {
-  const urls = relayOrder([location.origin, ...election.relayUrls], location.origin);
+  const urls = relaysToAsk(election);
   let votingClosed = election.info.window.code === "voting-closed";
   try {
     const fresh = await fetch(new URL("/v1/election", location.origin));
@@ -69,13 +79,25 @@ async function lookUp(election: BoothElection, code: string): Promise<Found | nu
   return null;
 }
 
-function renderFound(found: Found | null, code: string): void {
+function renderFound(election: BoothElection, found: Found | null, code: string): void {
   const box = byId("track-result");
   box.hidden = false;
   box.replaceChildren();
   if (found === null) {
     box.className = "result result-bad";
-    box.append(el("p", {}, t("track.unknown")), el("p", {}, t("track.unknownHint")));
+    box.append(
+      el("p", {}, t("track.unknown")),
+      el(
+        "p",
+        { class: "muted" },
+        t("track.tracker", {
+          relays: relaysToAsk(election)
+            .map((u) => new URL(u).host)
+            .join(", "),
+        }),
+      ),
+      el("p", {}, t("track.unknownHint")),
+    );
     return;
   }
   const { answer } = found;
@@ -109,31 +131,29 @@ export async function startTrackPage(): Promise<void> {
   let election: BoothElection | null = null;
   let last: { found: Found | null; code: string } | null = null;
   setUpLanguage(() => {
-    if (last !== null) renderFound(last.found, last.code);
+    if (last !== null && election !== null) renderFound(election, last.found, last.code);
   });
-  setStatus(t("status.loading"));
   try {
     await initCrypto();
     election = await loadBoothElection();
   } catch (error) {
-    setStatus("");
-    if (error instanceof ElectionDataError)
-      setError(t("error.electionData", { reason: error.message }), "election-data");
-    else setError(explain(error, "relay").message);
+    showError(() => explain(error, "relay"));
     return;
+  } finally {
+    byId("loading").hidden = true;
   }
-  setStatus("");
   byId("tracker").hidden = false;
   const input = byId<HTMLInputElement>("input-tracking-code");
   const form = byId<HTMLFormElement>("form-track");
+  input.addEventListener("input", () => clearError());
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void (async () => {
-      setError("");
+      clearError();
       byId("track-result").hidden = true;
       const code = normalizeTrackingCode(input.value);
       if (code === null) {
-        setError(t("track.invalid"), "invalid-tracking-code");
+        showError(() => explain(new BoothError("track.invalid", {}, "invalid-tracking-code")));
         return;
       }
       input.value = code;
@@ -141,11 +161,10 @@ export async function startTrackPage(): Promise<void> {
       setStatus(t("status.working"));
       try {
         last = { found: await lookUp(election!, code), code };
-        renderFound(last.found, code);
+        renderFound(election!, last.found, code);
         byId("track-result").focus();
       } catch (error) {
-        const shown = explain(error, "relay");
-        setError(shown.message, shown.code);
+        showError(() => explain(error, "relay"));
       } finally {
         setBusy(false);
         setStatus("");

@@ -21,6 +21,7 @@ import {
 } from "../../voter/booth";
 import {
   fetchVoterStyle,
+  NoRelayAnsweredError,
   requestBlindSignature,
   ServiceError,
   submitBallot,
@@ -28,16 +29,18 @@ import {
 import { describeChoices, readChoices, renderBallot } from "./ballot-form";
 import {
   byId,
+  clearError,
   downloadJson,
   el,
   formatTime,
   setBusy,
-  setError,
   setStatus,
   setUpLanguage,
+  showError,
   showSection,
+  timeZoneName,
 } from "./dom";
-import { ElectionDataError, loadBoothElection, type BoothElection } from "./election";
+import { loadBoothElection, type BoothElection } from "./election";
 import { BoothError, explain, type Service } from "./errors";
 import { localized, t } from "./i18n";
 import {
@@ -58,6 +61,11 @@ import {
  * review (tracking code) -> cast or challenge -> receipt -> re-vote.
  * All cryptography is the protocol module's; this file only sequences it.
  */
+/** How long one relay may take to answer before the next is tried (the ballot is the same signed bytes). */
+const RELAY_TIMEOUT_MS = 15_000;
+/** After this long the voter is told that the relay is slow and what happens next. */
+const SLOW_RELAY_MS = 5_000;
+
 const SECTIONS = [
   "section-signin",
   "section-ballot",
@@ -108,6 +116,19 @@ class BoothPage {
       event.preventDefault();
       void this.run(undefined, () => this.encrypt());
     });
+    // Enter on a choice selects it (as Space does) instead of submitting a ballot the voter has not finished.
+    byId("form-ballot").addEventListener("keydown", (event) => {
+      const target = event.target;
+      if (event.key !== "Enter" || !(target instanceof HTMLInputElement)) return;
+      if (target.type !== "radio" && target.type !== "checkbox") return;
+      event.preventDefault();
+      if (target.disabled) return;
+      target.checked = target.type === "radio" ? true : !target.checked;
+      target.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    // An error about the form goes away as soon as the voter changes what it was about.
+    byId("form-ballot").addEventListener("change", () => clearError());
+    byId("form-signin").addEventListener("input", () => clearError());
     byId("button-continue").addEventListener("click", () => this.showBallot());
     byId("input-import").addEventListener("change", () => void this.run(undefined, () => this.importKey()));
     byId("button-cast").addEventListener("click", () => void this.run("relay", () => this.cast()));
@@ -132,13 +153,13 @@ class BoothPage {
 
   /** Runs a step with the buttons disabled; any failure becomes one clear message. */
   private async run(service: Service | undefined, step: () => Promise<void>): Promise<void> {
-    setError("");
+    clearError();
     setBusy(true);
     try {
       await step();
     } catch (error) {
-      const shown = explain(error, service);
-      setError(shown.message, shown.code);
+      console.error(error); // the technical detail, for whoever looks at the browser's console
+      showError(() => explain(error, service));
     } finally {
       setBusy(false);
       setStatus("");
@@ -175,14 +196,16 @@ class BoothPage {
     const info = this.election.info;
     byId("election-title").textContent = localized(manifest.title);
     byId("election-window").textContent = t("election.window", {
-      opens: formatTime(info.opensAt ?? manifest.votingWindow.opensAt),
-      closes: formatTime(info.closesAt ?? manifest.votingWindow.closesAt),
+      opens: formatTime(info.opensAt ?? manifest.votingWindow.opensAt, false),
+      closes: formatTime(info.closesAt ?? manifest.votingWindow.closesAt, false),
+      zone: timeZoneName(),
     });
-    byId("election-revote").textContent = t(
-      this.election.revotesAllowed ? "election.revoteAllowed" : "election.revoteNone",
-    );
-    const closed = byId("election-closed");
     const code = info.window.open ? null : info.window.code;
+    const revote = byId("election-revote");
+    // Once voting has closed, what re-voting allows no longer matters to the voter.
+    revote.hidden = code === "voting-closed";
+    revote.textContent = t(this.election.revotesAllowed ? "election.revoteAllowed" : "election.revoteNone");
+    const closed = byId("election-closed");
     closed.hidden = code === null;
     closed.textContent =
       code === "voting-closed"
@@ -218,11 +241,22 @@ class BoothPage {
   }
 
   private renderStart(): void {
+    const open = this.election.info.window.open;
     const hasCredential = this.state?.credential != null;
-    byId("signin-form-block").hidden = hasCredential || !this.election.info.window.open;
+    byId("signin-heading").textContent = t(
+      !hasCredential && open
+        ? "signin.heading"
+        : this.canVote()
+          ? "signin.headingReturning"
+          : "signin.headingDone",
+    );
+    byId("signin-form-block").hidden = hasCredential || !open;
     byId("signin-have-key").hidden = !hasCredential;
+    byId("signin-have-key-text").hidden = !open;
     byId("button-continue").hidden = !this.canVote();
-    byId("signin-no-revote").hidden = !(hasCredential && !this.canVote() && this.election.info.window.open);
+    byId("signin-no-revote").hidden = !(hasCredential && !this.canVote() && open);
+    // Importing a key only serves to vote (again) from this device: not once voting is over.
+    byId("signin-import").hidden = !open;
   }
 
   private showStart(): void {
@@ -247,7 +281,7 @@ class BoothPage {
 
   private showBallot(): void {
     if (this.state?.credential == null) return this.showStart();
-    setError("");
+    clearError();
     this.section = "section-ballot";
     this.renderBallotForm();
     showSection("section-ballot", SECTIONS);
@@ -259,9 +293,19 @@ class BoothPage {
     const registrarUrl = this.election.registrarUrl;
     if (registrarUrl === null)
       throw new BoothError("code.registrar-unreachable", {}, "no-registrar-configured");
-    const voterId = byId<HTMLInputElement>("input-voter-id").value.trim();
+    const voterIdInput = byId<HTMLInputElement>("input-voter-id");
+    const voterId = voterIdInput.value.trim();
     const codeInput = byId<HTMLInputElement>("input-code");
     const code = codeInput.value.trim();
+    for (const [input, value, key] of [
+      [voterIdInput, voterId, "signin.missingVoterId"],
+      [codeInput, code, "signin.missingCode"],
+    ] as const)
+      if (value === "") {
+        input.setAttribute("aria-invalid", "true");
+        setTimeout(() => input.focus(), 0);
+        throw new BoothError(key);
+      } else input.removeAttribute("aria-invalid");
     setStatus(t("status.credential"));
     const { style } = await fetchVoterStyle(registrarUrl, voterId, code);
     const modulus = this.election.registrarKeys.get(style);
@@ -384,8 +428,19 @@ class BoothPage {
     const { context } = this.election;
     const { choices, problems } = readChoices(byId("ballot-contests"), context.manifest, this.style());
     this.choices = choices;
-    if (problems.length > 0)
-      throw new BoothError("ballot.incomplete", { problems: problems.join(" ") }, "too-few-selections");
+    if (problems.tooFew.length > 0)
+      throw new BoothError(
+        "ballot.incomplete",
+        { problems: problems.tooFew.join(" ") },
+        "too-few-selections",
+      );
+    // More than the maximum can only be forced past the form (the boxes are disabled): refuse, never trim.
+    if (problems.tooMany.length > 0)
+      throw new BoothError(
+        "ballot.incomplete",
+        { problems: problems.tooMany.join(" ") },
+        "too-many-selections",
+      );
     setStatus(t("status.encrypting"));
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the status paint before the busy work
     const nullifier = nullifierOf(context.election, votingAddressOf(state.votingKey));
@@ -483,7 +538,7 @@ class BoothPage {
     }
     const prepared = encrypted.prepared;
     this.renderReview();
-    const { relayUrl, answer } = await submitBallot(this.election.relayUrls, prepared);
+    const { relayUrl, answer } = await this.submitWithProgress(prepared);
     const cast: CastRecord = {
       sequence: prepared.sequence.toString(),
       trackingCode: prepared.trackingCode,
@@ -504,6 +559,43 @@ class BoothPage {
     showSection("section-receipt", SECTIONS);
     const check = await checkReceipt(this.election.context, prepared, answer);
     if (!check.ok) throw new BoothError("error.receiptInvalid", { reason: check.reason }, "invalid-receipt");
+  }
+
+  /**
+   * Sends the signed ballot to the relays in order, one at a time, telling the
+   * voter which relay is being tried and for how long; a relay that does not
+   * answer within RELAY_TIMEOUT_MS is left for the next (the same bytes: the
+   * ballot counts at most once). A refusal is final (submitBallot).
+   */
+  private async submitWithProgress(prepared: PreparedBallot) {
+    const urls = this.election.relayUrls;
+    const attempts: NoRelayAnsweredError["attempts"] = [];
+    const progress = byId("progress");
+    for (const [i, url] of urls.entries()) {
+      const started = Date.now();
+      setStatus(t("status.castingRelay", { n: i + 1, count: urls.length, host: new URL(url).host }));
+      const tick = () => {
+        const elapsed = Date.now() - started;
+        progress.textContent =
+          t("status.elapsed", { seconds: Math.floor(elapsed / 1000) }) +
+          (elapsed >= SLOW_RELAY_MS
+            ? ` ${t("status.castingSlow", { timeout: RELAY_TIMEOUT_MS / 1000 })}`
+            : "");
+      };
+      tick();
+      progress.hidden = false;
+      const timer = setInterval(tick, 1000);
+      try {
+        return await submitBallot([url], prepared, { timeoutMs: RELAY_TIMEOUT_MS });
+      } catch (error) {
+        if (!(error instanceof NoRelayAnsweredError)) throw error;
+        attempts.push(...error.attempts);
+      } finally {
+        clearInterval(timer);
+        progress.hidden = true;
+      }
+    }
+    throw new NoRelayAnsweredError(attempts);
   }
 
   private renderReceipt(): void {
@@ -559,11 +651,8 @@ export async function startVotingPage(): Promise<void> {
     setStatus("");
   } catch (error) {
     setStatus("");
-    if (error instanceof ElectionDataError)
-      setError(t("error.electionData", { reason: error.message }), "election-data");
-    else {
-      const shown = explain(error, "relay");
-      setError(shown.message, shown.code);
-    }
+    showError(() => explain(error, "relay"));
+  } finally {
+    byId("loading").hidden = true;
   }
 }
