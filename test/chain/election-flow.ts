@@ -29,7 +29,9 @@ import { manifestBytes, manifestHash, type Manifest } from "../../server/protoco
 /**
  * An election on a local node, set up through standard JSON-RPC with the
  * protocol's own functions: factory, election, roles, a real key ceremony
- * and one registrar key per style. Shared by chain-level tests.
+ * and one registrar key per style. The one live-election builder of the
+ * tests: chain-level tests call it directly, the service tests through
+ * test/services/live-election.ts.
  */
 export interface ElectionOnChain {
   endpoint: ChainEndpoint;
@@ -37,27 +39,45 @@ export interface ElectionOnChain {
   election: Address;
   commission: AccountWalletClient;
   registrar: AccountWalletClient;
+  /** The first of `relays`. */
   relay: AccountWalletClient;
+  relays: AccountWalletClient[];
   observer: AccountWalletClient;
   trustees: AccountWalletClient[];
   trusteeSecrets: TrusteeSecret[];
   registrarKeys: RegistrarKeyPair[];
   manifest: Manifest;
   context: ElectionContext;
+  /** Private keys of funded accounts nobody else uses (extra relays, outsiders). */
+  spareAccountKeys: Hex[];
 }
 
-/** Accounts: 0 commission, 1 registrar, 2 relay, 3 observer, 4.. trustees. */
+export interface SetUpOptions {
+  /** Accounts with the relay role; default 1. */
+  relays?: number;
+}
+
+/**
+ * Accounts: 0 commission, 1 registrar, 2 .. 2+r-1 the r relays, 2+r observer,
+ * then the trustees, then the spare accounts (with one relay: 2 relay, 3
+ * observer, 4.. trustees).
+ */
 export async function setUpElection(
   node: LocalNode,
   manifestOf: (opensAt: number) => Manifest,
+  options: SetUpOptions = {},
 ): Promise<ElectionOnChain> {
   const endpoint = { rpcUrl: node.rpcUrl, chainId: node.chainId };
   const client = publicClientFor(endpoint);
   const wallets = node.privateKeys.map((key) => walletClientFor(endpoint, key));
-  const [commission, registrar, relay, observer] = wallets;
+  const relayCount = options.relays ?? 1;
+  const [commission, registrar] = wallets;
+  const relays = wallets.slice(2, 2 + relayCount);
+  const observer = wallets[2 + relayCount];
   const now = Number((await client.getBlock()).timestamp);
   const manifest = manifestOf(now + 3600);
-  const trustees = wallets.slice(4, 4 + manifest.trustees.count);
+  const trustees = wallets.slice(3 + relayCount, 3 + relayCount + manifest.trustees.count);
+  const spareAccountKeys = node.privateKeys.slice(3 + relayCount + manifest.trustees.count);
   const factory = await deployFactory(commission, client);
   const { election } = await createElection(
     commission,
@@ -77,7 +97,7 @@ export async function setUpElection(
   );
   for (const [role, wallet] of [
     ["REGISTRAR_ROLE", registrar],
-    ["RELAY_ROLE", relay],
+    ...relays.map((relay) => ["RELAY_ROLE", relay] as const),
     ["OBSERVER_ROLE", observer],
   ] as const)
     await sendElectionTx(commission, client, election, "grantRole", [roleId(role), wallet.account.address]);
@@ -115,13 +135,15 @@ export async function setUpElection(
     election,
     commission,
     registrar,
-    relay,
+    relay: relays[0],
+    relays,
     observer,
     trustees,
     trusteeSecrets,
     registrarKeys,
     manifest,
     context: loaded.context,
+    spareAccountKeys,
   };
 }
 

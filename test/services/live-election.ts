@@ -1,36 +1,19 @@
 /**
- * A live election on a local Hardhat node for the service tests: factory,
- * election from a manifest, a real key ceremony through the contract
- * (protocol ceremony functions), registrar keys on chain, relay roles, and
- * the clock moved into the voting window.
+ * A live election on a local Hardhat node for the service tests, built by the
+ * one live-election builder (test/chain/election-flow.ts setUpElection:
+ * factory, election from a manifest, a real key ceremony through the
+ * contract, registrar keys on chain, relay roles), with the clock moved into
+ * the voting window.
  */
-import { toHex, type Address, type Hex } from "viem";
-import {
-  publicClientFor,
-  walletClientFor,
-  type AccountWalletClient,
-  type ChainEndpoint,
-} from "../../server/chain/clients";
-import {
-  createElection,
-  deployFactory,
-  roleId,
-  RevotePolicy,
-  type ChainPublicClient,
-} from "../../server/chain/deploy";
-import { loadElection, sendElectionTx } from "../../server/chain/election-reader";
+import type { Address, Hex } from "viem";
+import type { AccountWalletClient, ChainEndpoint } from "../../server/chain/clients";
+import type { ChainPublicClient } from "../../server/chain/deploy";
 import { startLocalNode, type LocalNode } from "../../server/chain/local-node";
-import {
-  dealShares,
-  encodeTrusteeKeys,
-  generateTrusteeSecret,
-  jointPublicKey,
-  trusteePublicKeys,
-} from "../../server/protocol/ceremony";
-import { ceremonyBaseHash, type ElectionContext } from "../../server/protocol/context";
-import { generateRegistrarKey, type RegistrarKeyPair } from "../../server/protocol/credential-issuer";
-import { manifestBytes, manifestHash, parseManifest, type Manifest } from "../../server/protocol/manifest";
+import type { ElectionContext } from "../../server/protocol/context";
+import type { RegistrarKeyPair } from "../../server/protocol/credential-issuer";
+import { parseManifest, type Manifest } from "../../server/protocol/manifest";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
+import { setUpElection } from "../chain/election-flow";
 import { buildManifest } from "../protocol/fixtures";
 
 export interface LiveElection {
@@ -85,92 +68,26 @@ export async function startLiveElection(options: LiveElectionOptions = {}): Prom
   await initCrypto();
   const node = await startLocalNode({ kind: "hardhat" });
   try {
-    const endpoint = { rpcUrl: node.rpcUrl, chainId: node.chainId };
-    const client = publicClientFor(endpoint);
-    const wallets = node.privateKeys.map((key) => walletClientFor(endpoint, key));
-    const [commission, registrar] = wallets;
     const relayCount = options.relays ?? 2;
-    const relayAccountKeys = node.privateKeys.slice(2, 2 + relayCount);
-    const trustees = wallets.slice(2 + relayCount, 2 + relayCount + (options.trustees?.count ?? 3));
-    const spareAccountKeys = node.privateKeys.slice(2 + relayCount + trustees.length);
-
-    const factory = await deployFactory(commission, client);
-    const now = Number((await client.getBlock()).timestamp);
-    const manifest = liveManifest(options, now + 3600);
-    const { election } = await createElection(
-      commission,
-      client,
-      factory,
-      {
-        manifestHash: toHex(manifestHash(manifest)),
-        opensAt: BigInt(manifest.votingWindow.opensAt),
-        closesAt: BigInt(manifest.votingWindow.closesAt),
-        revotePolicy: manifest.revotePolicy === "none" ? RevotePolicy.None : RevotePolicy.LastBallotCounts,
-        threshold: manifest.trustees.threshold,
-        trustees: trustees.map((t) => t.account.address),
-        ballotStyleCount: manifest.ballotStyles.length,
-        commission: commission.account.address,
-      },
-      manifestBytes(manifest),
-    );
-    const location = { chainId: BigInt(node.chainId), election };
-
-    // The key ceremony, through the contract.
-    const q0 = ceremonyBaseHash(location, manifest, 0);
-    const secrets = trustees.map(() => generateTrusteeSecret(manifest.trustees.threshold));
-    const keys = secrets.map((secret, i) => trusteePublicKeys(q0, i + 1, secret));
-    for (const [i, trustee] of trustees.entries()) {
-      const encoded = encodeTrusteeKeys(keys[i]);
-      await sendElectionTx(trustee, client, election, "postTrusteeKeys", [
-        toHex(encoded.commitments),
-        toHex(encoded.proofs),
-        toHex(encoded.boxKey),
-      ]);
-    }
-    for (const [i, trustee] of trustees.entries())
-      await sendElectionTx(trustee, client, election, "postShares", [
-        toHex(dealShares(q0, i + 1, secrets[i], keys)),
-      ]);
-    const jointKey = toHex(jointPublicKey(keys));
-    for (const trustee of trustees)
-      await sendElectionTx(trustee, client, election, "confirmJointKey", [jointKey]);
-
-    // Registrar and relays.
-    await sendElectionTx(commission, client, election, "grantRole", [
-      roleId("REGISTRAR_ROLE"),
-      registrar.account.address,
-    ]);
-    for (const key of relayAccountKeys)
-      await sendElectionTx(commission, client, election, "grantRole", [
-        roleId("RELAY_ROLE"),
-        walletClientFor(endpoint, key).account.address,
-      ]);
-    const registrarKeys = new Map<number, RegistrarKeyPair>();
-    for (let style = 0; style < manifest.ballotStyles.length; style++) {
-      const key = generateRegistrarKey(2048);
-      registrarKeys.set(style, key);
-      await sendElectionTx(registrar, client, election, "setRegistrarKey", [style, toHex(key.modulus)]);
-    }
-
+    const e = await setUpElection(node, (opensAt) => liveManifest(options, opensAt), { relays: relayCount });
+    const { client, manifest } = e;
     const advance = async (seconds: number) => {
       await client.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
       await client.request({ method: "evm_mine" as never, params: [] as never });
     };
     if (options.open ?? true) await advance(3601);
-    const loaded = await loadElection(client, election);
-    if (loaded.context === null) throw new Error("the ceremony did not produce a joint key");
     return {
       node,
-      endpoint,
+      endpoint: e.endpoint,
       client,
-      commission,
-      election,
+      commission: e.commission,
+      election: e.election,
       manifest,
-      context: loaded.context,
+      context: e.context,
       registrarAccountKey: node.privateKeys[1],
-      relayAccountKeys,
-      spareAccountKeys,
-      registrarKeys,
+      relayAccountKeys: node.privateKeys.slice(2, 2 + relayCount),
+      spareAccountKeys: e.spareAccountKeys,
+      registrarKeys: new Map(e.registrarKeys.map((key, style) => [style, key])),
       advance,
       closeVoting: async () => {
         const block = await client.getBlock();
