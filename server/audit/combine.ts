@@ -11,7 +11,7 @@ import type { Contest, Manifest } from "../protocol/manifest";
 import { toHex } from "../protocol/primitives/bytes";
 import type { ElectionRecord } from "../protocol/record";
 import { verifyElectionRecord, type RecordVerificationOptions } from "../verification/record";
-import type { VerificationReport } from "../verification/report";
+import type { Verification, VerificationReport } from "../verification/report";
 
 /**
  * `audit combine`: the combined result of the contests several elections
@@ -62,43 +62,59 @@ const rulesOf = (manifest: Manifest) => ({
   paperCancellation: manifest.paperCancellation ?? "none",
 });
 
+/** `audit combine`: verifies every record fully (as `audit verify`), then combines them. */
 export async function combineRecords(
   records: readonly { label: string; record: ElectionRecord }[],
   options: RecordVerificationOptions = {},
 ): Promise<CombineOutcome> {
-  const reports: { label: string; report: VerificationReport }[] = [];
+  if (records.length < 2)
+    return {
+      ok: false,
+      code: "too-few-records",
+      reason: "give at least two election records to combine",
+      reports: [],
+    };
+  const verifications: { label: string; verification: Verification }[] = [];
+  for (const { label, record } of records)
+    verifications.push({ label, verification: await verifyElectionRecord(record, options) });
+  return combineVerifications(verifications);
+}
+
+/**
+ * The combination of elections already verified by the one verification
+ * (records read by `audit combine`, or an observer's latest verification of
+ * each election it follows). Pure.
+ */
+export function combineVerifications(
+  inputs: readonly { label: string; verification: Verification }[],
+): CombineOutcome {
+  const reports = inputs.map(({ label, verification }) => ({ label, report: verification.report }));
   const refuse = (code: CombineRefusalCode, reason: string): CombineOutcome => ({
     ok: false,
     code,
     reason,
     reports,
   });
-  if (records.length < 2) return refuse("too-few-records", "give at least two election records to combine");
+  if (inputs.length < 2) return refuse("too-few-records", "give at least two election records to combine");
   const seen = new Map<string, string>();
-  for (const { label, record } of records) {
-    const key = `${record.chainId}:${record.election.toLowerCase()}`;
+  for (const { label, verification } of inputs) {
+    const key = `${verification.report.chainId}:${verification.report.election.toLowerCase()}`;
     const other = seen.get(key);
     if (other !== undefined)
       return refuse("same-election-twice", `${label} and ${other} are the same election (${key})`);
     seen.set(key, label);
   }
 
-  const verified: {
-    label: string;
-    record: ElectionRecord;
-    report: VerificationReport;
-    manifest: Manifest;
-  }[] = [];
-  for (const { label, record } of records) {
-    const { report, manifest } = await verifyElectionRecord(record, options);
-    reports.push({ label, report });
+  const verified: { label: string; report: VerificationReport; manifest: Manifest }[] = [];
+  for (const { label, verification } of inputs) {
+    const { report, manifest } = verification;
     const fault = report.findings.find((f) => f.severity === "fault");
     if (!report.holds || manifest === null)
       return refuse(
         "record-fails",
         `${label}: the record does not verify${fault === undefined ? "" : ` (${fault.check} ${fault.code}: ${fault.reason})`}`,
       );
-    verified.push({ label, record, report, manifest });
+    verified.push({ label, report, manifest });
   }
 
   // The shared contests, and the same rules wherever a contest is shared.
@@ -147,9 +163,9 @@ export async function combineRecords(
   }
   const tally = normalizeCombinedTally({
     version: COMBINED_TALLY_VERSION,
-    elections: verified.map(({ record, report }) => ({
-      chainId: record.chainId,
-      election: record.election,
+    elections: verified.map(({ report }) => ({
+      chainId: report.chainId,
+      election: report.election,
       tallyHash: report.tally!.hash,
     })),
     contests,
@@ -160,10 +176,10 @@ export async function combineRecords(
     tally,
     bytes: new TextDecoder().decode(bytes),
     hash: toHex(combinedTallyHash(bytes)),
-    elections: verified.map(({ label, record, report, manifest }) => ({
+    elections: verified.map(({ label, report, manifest }) => ({
       label,
-      chainId: record.chainId,
-      election: record.election.toLowerCase(),
+      chainId: report.chainId,
+      election: report.election.toLowerCase(),
       tallyHash: report.tally!.hash,
       shared: manifest.contests.map((c) => c.id).filter((id) => holders.get(id)!.length >= 2),
     })),

@@ -4,6 +4,7 @@ import { boothCommand } from "./booth";
 import { commissionCommand } from "./commission";
 import { CliError } from "./errors";
 import { observeCommand } from "./observe";
+import { observeCombinedCommand } from "./observe-combined";
 import { journalCommand, precinctCommand } from "./precinct";
 import { trusteeCommand } from "./trustee";
 import { voterServiceCommands } from "./vote";
@@ -17,6 +18,7 @@ const actorCommands: Array<() => Promise<Command>> = [
   commissionCommand,
   trusteeCommand,
   observeCommand,
+  observeCombinedCommand,
   auditCommand,
   boothCommand,
   precinctCommand,

@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import pino from "pino";
 import { combineRecords } from "../../server/audit/combine";
+import { CombinedFollower, serveCombined } from "../../server/audit/combine-follow";
 import { writeRecordFolder } from "../../server/audit/record-files";
 import { walletClientFor } from "../../server/chain/clients";
 import { readElectionRecord } from "../../server/chain/election-reader";
@@ -136,6 +138,67 @@ describe("audit combine: two platforms, one verified result", function () {
     const rules = await outcome([records[0], other.rulesDiffer]);
     expect(rules.ok === false && rules.code).to.equal("rules-differ");
     expect(rules.ok === false && rules.reason).to.match(/revotePolicy/);
+  });
+
+  it("follows both platforms in one process: each election and the combined result, as JSON, as a page and on the command line", async () => {
+    const expected = await combineRecords(
+      records.map((record, i) => ({ label: `platform-${i + 1}`, record })),
+      { threads: 0 },
+    );
+    const follower = await CombinedFollower.open(
+      platforms.map((platform, i) => ({
+        label: `platform-${i + 1}`,
+        endpoint: platform.endpoint,
+        election: platform.election,
+        dataDir: path.join(tmp, "follow", `platform-${i + 1}`),
+      })),
+      pino({ level: "silent" }),
+    );
+    try {
+      await follower.sync();
+      const view = follower.view();
+      expect(view.elections.map((e) => e.verdict)).to.deep.equal(["holds", "holds"]);
+      expect(view.combined.ok && view.combined.hash).to.equal(expected.ok && expected.hash);
+      const served = await serveCombined(follower, "127.0.0.1", 0);
+      try {
+        const json = (await (await fetch(`${served.url}/api/combined`)).json()) as typeof view;
+        expect(json.combined.ok && json.combined.hash).to.equal(expected.ok && expected.hash);
+        const page = await fetch(served.url);
+        expect(page.headers.get("content-security-policy")).to.match(/default-src 'none'/);
+        const html = await page.text();
+        expect(html)
+          .to.include("platform-2")
+          .and.to.include(expected.ok ? expected.hash : "-");
+      } finally {
+        await served.close();
+      }
+    } finally {
+      await follower.close();
+    }
+    const follows = platforms.flatMap((platform, i) => [
+      "--follow",
+      `platform-${i + 1}=${platform.endpoint.rpcUrl},${platform.election}`,
+    ]);
+    const once = await runCli([
+      "observe-combined",
+      ...follows,
+      "--data-dir",
+      path.join(tmp, "cli"),
+      "--once",
+      "--log-level",
+      "silent",
+    ]);
+    expect(once.code, once.stderr).to.equal(0);
+    expect(JSON.parse(once.stdout).combined.hash).to.equal(expected.ok && expected.hash);
+    const one = await runCli([
+      "observe-combined",
+      follows[0],
+      follows[1],
+      "--data-dir",
+      path.join(tmp, "cli1"),
+      "--once",
+    ]);
+    expect(one.code).to.equal(2);
   });
 
   it("is the `audit combine` command: exit 0 with the combined hash, exit 4 with the refusal's code", async () => {
