@@ -6,12 +6,16 @@ import { httpMetrics, metricsRoute } from "../service/metrics";
 import type { Observer } from "./observer";
 
 /**
- * The observer's live view: a page with charts (static HTML, CSS and one
- * script file served from here; no inline code, no third-party origin, a
- * strict Content-Security-Policy), the same data as JSON at /api/status, the
- * full verification report at /api/report, and Prometheus metrics at /metrics.
+ * The observer's live view: a page with charts in Russian and English (static
+ * HTML, CSS, the page's script and Chart.js, all served from here: no inline
+ * code, no third-party origin, a strict Content-Security-Policy), the same
+ * data as JSON at /api/status, the election's manifest (names, time zone) at
+ * /api/manifest, the full verification report at /api/report, and Prometheus
+ * metrics at /metrics.
  */
 const PUBLIC_DIR = path.join(__dirname, "public");
+/** Chart.js's own browser build, from the installed package (its "exports" name only the module entries). */
+const CHART_JS = path.join(path.dirname(require.resolve("chart.js")), "chart.umd.min.js");
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -59,6 +63,9 @@ export function dashboardApp(observer: Observer, logger: Logger): Express {
   app.get("/api/report", (_req, res) => {
     res.json(observer.latest().report);
   });
+  app.get("/api/manifest", (_req, res) => {
+    res.json({ manifest: observer.latest().manifest ?? null });
+  });
   app.get("/", (_req, res) => res.sendFile(path.join(PUBLIC_DIR, "index.html")));
   app.get("/favicon.ico", (_req, res) => {
     res.status(204).end();
@@ -66,6 +73,7 @@ export function dashboardApp(observer: Observer, logger: Logger): Express {
   app.get("/dashboard.js", (_req, res) =>
     res.type("text/javascript").sendFile(path.join(PUBLIC_DIR, "dashboard.js")),
   );
+  app.get("/chart.js", (_req, res) => res.type("text/javascript").sendFile(CHART_JS));
   app.get("/dashboard.css", (_req, res) =>
     res.type("text/css").sendFile(path.join(PUBLIC_DIR, "dashboard.css")),
   );

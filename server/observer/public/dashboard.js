@@ -1,20 +1,217 @@
-/* global document, fetch, setInterval */
-// The observer dashboard: polls /api/status and draws the charts as SVG.
-// No third-party code, no inline script; text goes through textContent only.
+/* global document, fetch, setInterval, localStorage, navigator, Chart */
+// The observer dashboard: polls /api/status, reads the names from /api/manifest, and draws the
+// charts with Chart.js (served from this origin as /chart.js; no third-party origin, no inline
+// script). Russian and English; dates in the election's time zone; text through textContent only.
 "use strict";
 
-const SVG = "http://www.w3.org/2000/svg";
-const COLORS = ["#1d3557", "#e76f51", "#2a9d8f", "#e9c46a", "#8d5fd3", "#f4a261", "#457b9d", "#6a994e"];
-const CHECK_LABELS = {
-  manifest: "manifest hash",
-  ceremony: "key ceremony",
-  registrarKeys: "registrar keys",
-  runningHash: "running hash",
-  ballots: "ballots",
-  issuance: "issuance journal",
-  decryptionShares: "decryption shares",
-  result: "result",
+const COLORS = ["#1d3557", "#2a9d8f", "#e9c46a", "#8d5fd3", "#457b9d", "#6a994e", "#f4a261", "#264653"];
+const REFUSED_COLOR = "#b3261e";
+const LANGUAGE_KEY = "ballot-ledger/lang";
+
+const MESSAGES = {
+  en: {
+    "app.title": "Election observer",
+    "cards.label": "Summary",
+    "card.issued": "credentials issued",
+    "card.voters": "voters",
+    "card.recorded": "ballots recorded",
+    "card.counted": "counted",
+    "card.superseded": "replaced by a re-vote",
+    "card.revotes": "re-votes",
+    "card.excluded": "excluded",
+    "card.refused": "refused by the contract",
+    "card.unchecked": "ballots not yet checked",
+    "checks.heading": "Checks",
+    "check.holds": "holds",
+    "check.fails": "fails",
+    "check.pending": "pending",
+    "turnout.heading": "Turnout over time, per ballot style",
+    "turnout.zone": "Times in {zone}. Voters: people with at least one recorded ballot.",
+    "turnout.axis": "voters",
+    "days.heading": "Turnout per day of the voting window, per ballot style",
+    "days.day": "day {n}",
+    "issued.heading": "Credentials issued, voters, ballots and counted ballots per style",
+    "series.issued": "credentials issued",
+    "series.voters": "voters",
+    "series.recorded": "ballots (with re-votes)",
+    "series.counted": "counted",
+    "revotes.note":
+      "{n} {n:ballot was|ballots were} replaced by a later ballot of the same voter: re-voting is allowed, so this is normal and nothing was refused.",
+    "refused.heading": "Ballots refused or excluded, by reason",
+    "refused.none": "No ballot was refused or excluded.",
+    "refused.series": "ballots",
+    "refused.contract": "refused by the contract",
+    "refused.excluded": "excluded by the observer",
+    "chart.empty": "No ballot recorded yet.",
+    "tally.heading": "Tally",
+    "tally.pending": "Computed once voting has closed.",
+    "tally.hash": "tally hash {hash}",
+    "tally.contest": "contest",
+    "tally.option": "option",
+    "tally.count": "votes",
+    "tally.matches": "The published result matches the observer's tally.",
+    "tally.differs": "The published result does NOT match the observer's tally.",
+    "tally.attestation": "Attestation by {signer}: {state}",
+    "attestation.posted": "posted on chain",
+    "attestation.not-posted": "not posted yet",
+    "attestation.no-observer-role": "not posted: this observer has no observer role on chain",
+    "attestation.already-attested": "already on chain",
+    "findings.heading": "Findings",
+    "findings.severity": "severity",
+    "findings.kind": "check",
+    "findings.code": "code",
+    "findings.subject": "subject",
+    "findings.reason": "reason",
+    "findings.none": "No findings: every check passed without a remark.",
+    "severity.fault": "fault",
+    "severity.warning": "warning",
+    "verdict.holds": "Every check holds",
+    "verdict.warnings": "Every check holds, with {n} {n:warning|warnings}",
+    "verdict.fails": "VERIFICATION FAILED: {n} {n:fault|faults}",
+    "sync.line": "election {election} · chain {chain} · block {block} of {head} · {stage}",
+    "stage.invalid": "invalid election",
+    "stage.key-ceremony": "key ceremony",
+    "stage.open": "voting",
+    "stage.tallying": "tallying",
+    "stage.result-published": "result published",
+    updated: "Updated {time}",
+    unreachable: "Cannot load the status ({reason}); retrying.",
+    "style.unknown": "unreadable style",
+  },
+  ru: {
+    "app.title": "Наблюдатель за выборами",
+    "cards.label": "Сводка",
+    "card.issued": "выдано удостоверений",
+    "card.voters": "проголосовало избирателей",
+    "card.recorded": "записано бюллетеней",
+    "card.counted": "учтено",
+    "card.superseded": "заменено при переголосовании",
+    "card.revotes": "переголосований",
+    "card.excluded": "исключено",
+    "card.refused": "отклонено контрактом",
+    "card.unchecked": "ещё не проверено",
+    "checks.heading": "Проверки",
+    "check.holds": "пройдена",
+    "check.fails": "не пройдена",
+    "check.pending": "ожидает",
+    "turnout.heading": "Явка по времени, по видам бюллетеня",
+    "turnout.zone": "Время: {zone}. Избиратели — те, у кого записан хотя бы один бюллетень.",
+    "turnout.axis": "избиратели",
+    "days.heading": "Явка по дням голосования, по видам бюллетеня",
+    "days.day": "день {n}",
+    "issued.heading": "Удостоверения, избиратели, бюллетени и учтённые бюллетени по видам бюллетеня",
+    "series.issued": "выдано удостоверений",
+    "series.voters": "избиратели",
+    "series.recorded": "бюллетени (с переголосованиями)",
+    "series.counted": "учтено",
+    "revotes.note":
+      "{n} {n:бюллетень заменён|бюллетеня заменены|бюллетеней заменены} более поздним бюллетенем того же избирателя: переголосование разрешено, это нормально, ничего не отклонено.",
+    "refused.heading": "Отклонённые и исключённые бюллетени, по причинам",
+    "refused.none": "Ни один бюллетень не отклонён и не исключён.",
+    "refused.series": "бюллетени",
+    "refused.contract": "отклонён контрактом",
+    "refused.excluded": "исключён наблюдателем",
+    "chart.empty": "Бюллетеней пока нет.",
+    "tally.heading": "Итоги",
+    "tally.pending": "Подсчитываются после окончания голосования.",
+    "tally.hash": "хеш итогов {hash}",
+    "tally.contest": "вопрос",
+    "tally.option": "вариант",
+    "tally.count": "голоса",
+    "tally.matches": "Опубликованный результат совпадает с подсчётом наблюдателя.",
+    "tally.differs": "Опубликованный результат НЕ совпадает с подсчётом наблюдателя.",
+    "tally.attestation": "Заключение {signer}: {state}",
+    "attestation.posted": "опубликовано в блокчейне",
+    "attestation.not-posted": "ещё не опубликовано",
+    "attestation.no-observer-role": "не опубликовано: у этого наблюдателя нет роли наблюдателя в блокчейне",
+    "attestation.already-attested": "уже в блокчейне",
+    "findings.heading": "Замечания",
+    "findings.severity": "важность",
+    "findings.kind": "проверка",
+    "findings.code": "код",
+    "findings.subject": "объект",
+    "findings.reason": "причина",
+    "findings.none": "Замечаний нет: все проверки пройдены.",
+    "severity.fault": "нарушение",
+    "severity.warning": "предупреждение",
+    "verdict.holds": "Все проверки пройдены",
+    "verdict.warnings": "Все проверки пройдены, {n} {n:предупреждение|предупреждения|предупреждений}",
+    "verdict.fails": "ПРОВЕРКА НЕ ПРОЙДЕНА: {n} {n:нарушение|нарушения|нарушений}",
+    "sync.line": "выборы {election} · сеть {chain} · блок {block} из {head} · {stage}",
+    "stage.invalid": "выборы недействительны",
+    "stage.key-ceremony": "церемония ключей",
+    "stage.open": "идёт голосование",
+    "stage.tallying": "подсчёт",
+    "stage.result-published": "результат опубликован",
+    updated: "Обновлено {time}",
+    unreachable: "Не удалось получить состояние ({reason}); повторяем.",
+    "style.unknown": "нечитаемый вид бюллетеня",
+  },
 };
+
+const CHECK_NAMES = {
+  en: {
+    manifest: "manifest",
+    ceremony: "key ceremony",
+    registrarKeys: "registrar keys",
+    ledger: "ledger (running hash)",
+    ballots: "ballots and proofs",
+    issuance: "credential issuance",
+    decryptionShares: "decryption shares",
+    result: "result",
+    attestations: "attestations",
+    reconciliation: "paper and online channels",
+  },
+  ru: {
+    manifest: "манифест",
+    ceremony: "церемония ключей",
+    registrarKeys: "ключи регистратора",
+    ledger: "журнал (сквозной хеш)",
+    ballots: "бюллетени и доказательства",
+    issuance: "выдача удостоверений",
+    decryptionShares: "доли расшифровки",
+    result: "результат",
+    attestations: "заключения наблюдателей",
+    reconciliation: "бумажное и электронное голосование",
+  },
+};
+
+let lang = "en";
+let manifest = null;
+let lastStatus = null;
+const charts = {};
+
+function initialLanguage() {
+  let stored = null;
+  try {
+    stored = localStorage.getItem(LANGUAGE_KEY);
+  } catch {
+    stored = null;
+  }
+  if (stored === "ru" || stored === "en") return stored;
+  for (const tag of navigator.languages || [navigator.language || ""]) {
+    const base = String(tag).toLowerCase().slice(0, 2);
+    if (base === "ru" || base === "en") return base;
+  }
+  return "en";
+}
+
+/** Plural forms: {n:one|few|many} in Russian, {n:one|other} in English. */
+function plural(n, forms) {
+  const order = lang === "ru" ? ["one", "few", "many"] : ["one", "other"];
+  const index = order.indexOf(new Intl.PluralRules(lang).select(n));
+  return forms[index >= 0 ? index : forms.length - 1];
+}
+
+function t(key, params) {
+  const values = params || {};
+  const text = MESSAGES[lang][key] ?? MESSAGES.en[key] ?? key;
+  return text
+    .replace(/\{(\w+):([^{}]+)\}/g, (whole, name, forms) =>
+      name in values ? plural(Number(values[name]), forms.split("|")) : whole,
+    )
+    .replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
 
 function el(tag, attrs, text) {
   const node = document.createElement(tag);
@@ -23,266 +220,405 @@ function el(tag, attrs, text) {
   return node;
 }
 
-function svg(tag, attrs, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
-  if (text !== undefined) node.textContent = String(text);
-  return node;
-}
-
 function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
 
+const sum = (values) => values.reduce((a, b) => a + b, 0);
+const number = (n) => new Intl.NumberFormat(lang).format(n);
+
+/** A manifest text in the page's language, else English, else the first given. */
+const localized = (text) => (text ? (text[lang] ?? text.en ?? Object.values(text)[0] ?? "") : "");
+
+const timeZone = () => (manifest && manifest.timeZone) || "UTC";
+
+function styleName(style) {
+  if (style === null || style === undefined) return t("style.unknown");
+  const found = manifest && manifest.ballotStyles[style];
+  return found ? localized(found.title) : String(style);
+}
+
+function contestOf(id) {
+  return manifest ? manifest.contests.find((c) => c.id === id) : undefined;
+}
+
+function optionName(contestId, optionId) {
+  const option = contestOf(contestId)?.options.find((o) => o.id === optionId);
+  return option ? localized(option.title) : optionId;
+}
+
+const dateTime = (seconds, options) =>
+  new Intl.DateTimeFormat(lang, { timeZone: timeZone(), ...options }).format(new Date(seconds * 1000));
+
+/** The calendar day of a time in the election's time zone, as YYYY-MM-DD. */
+const dayOf = (seconds) =>
+  new Intl.DateTimeFormat("en-CA", {
+    timeZone: timeZone(),
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).format(new Date(seconds * 1000));
+
 function card(label, value) {
   const box = el("div", { class: "card" });
-  box.append(el("div", { class: "value" }, value), el("div", { class: "label" }, label));
+  box.append(el("div", { class: "value" }, number(value)), el("div", { class: "label" }, label));
   return box;
 }
 
-const sum = (values) => values.reduce((a, b) => a + b, 0);
-const styleName = (status, style) => {
-  const found = status.styles.find((s) => s.style === style);
-  return found ? `${style} ${found.id}` : style === null ? "unreadable" : String(style);
-};
+function chartOptions(extra) {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+    ...extra,
+  };
+}
 
-/** Cumulative voters per style over time, one line per style. */
-function drawTurnout(container, status) {
-  clear(container);
-  const width = 900;
-  const height = 260;
-  const pad = { left: 50, right: 160, top: 10, bottom: 30 };
-  const { bucketSeconds, voters } = status.series;
-  const styles = [...new Set(voters.map((p) => p.style))];
-  if (voters.length === 0) {
-    container.append(el("p", {}, "no ballot recorded yet"));
-    return;
+/** Creates the chart on first use, then only replaces its data (live updates keep the same canvas). */
+function drawChart(id, config) {
+  const existing = charts[id];
+  if (existing && existing.config.type === config.type) {
+    existing.data = config.data;
+    existing.options = config.options;
+    existing.update();
+    return existing;
   }
-  const start = Math.min(status.window.opensAt, ...voters.map((p) => p.bucket));
+  if (existing) existing.destroy();
+  charts[id] = new Chart(document.getElementById(id), config);
+  return charts[id];
+}
+
+function describe(id, text) {
+  document.getElementById(id).setAttribute("aria-label", text);
+}
+
+/** Cumulative voters per style over the window, at the end of each bucket. */
+function drawTurnout(status) {
+  const { bucketSeconds, voters } = status.series;
+  document.getElementById("turnout-zone").textContent = t("turnout.zone", { zone: timeZone() });
+  document.getElementById("turnout-empty").hidden = voters.length > 0;
+  const start = status.window.opensAt;
+  const styles = [...new Set(voters.map((p) => p.style))].sort((a, b) => (a ?? -1) - (b ?? -1));
+  const datasets = styles.map((style, i) => {
+    let total = 0;
+    const points = [{ x: start * 1000, y: 0 }];
+    for (const p of voters.filter((v) => v.style === style)) {
+      total += p.n;
+      points.push({ x: (p.bucket + bucketSeconds) * 1000, y: total });
+    }
+    return {
+      label: `${styleName(style)}: ${number(total)}`,
+      data: points,
+      borderColor: COLORS[i % COLORS.length],
+      backgroundColor: COLORS[i % COLORS.length],
+      stepped: true,
+      pointRadius: 0,
+      borderWidth: 2,
+    };
+  });
   const end = Math.max(
     start + bucketSeconds,
     Math.min(status.window.closesAt, status.sync.lastBlockTime || start),
-    ...voters.map((p) => p.bucket + bucketSeconds),
   );
-  const lines = styles.map((style) => {
-    let total = 0;
-    const points = [[start, 0]];
-    for (const p of voters.filter((v) => v.style === style)) {
-      total += p.n;
-      points.push([p.bucket + bucketSeconds, total]);
-    }
-    return { style, points, total };
+  drawChart("turnout", {
+    type: "line",
+    data: { datasets },
+    options: chartOptions({
+      scales: {
+        x: {
+          type: "linear",
+          min: start * 1000,
+          max: Math.max(end * 1000, ...datasets.flatMap((d) => d.data.map((p) => p.x))),
+          ticks: {
+            maxRotation: 0,
+            autoSkip: true,
+            maxTicksLimit: 6,
+            callback: (value) =>
+              dateTime(Number(value) / 1000, {
+                month: "short",
+                day: "numeric",
+                hour: "2-digit",
+                minute: "2-digit",
+              }),
+          },
+        },
+        y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: t("turnout.axis") } },
+      },
+    }),
   });
-  const maxY = Math.max(1, ...lines.map((l) => l.total));
-  const x = (t) => pad.left + ((t - start) / (end - start)) * (width - pad.left - pad.right);
-  const y = (v) => height - pad.bottom - (v / maxY) * (height - pad.top - pad.bottom);
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}` });
-  chart.append(svg("line", { x1: pad.left, y1: y(0), x2: width - pad.right, y2: y(0), stroke: "#999" }));
-  chart.append(svg("line", { x1: pad.left, y1: y(0), x2: pad.left, y2: pad.top, stroke: "#999" }));
-  chart.append(svg("text", { x: pad.left - 6, y: y(maxY) + 4, "text-anchor": "end", "font-size": 11 }, maxY));
-  chart.append(svg("text", { x: pad.left - 6, y: y(0) + 4, "text-anchor": "end", "font-size": 11 }, 0));
-  chart.append(
-    svg(
-      "text",
-      { x: pad.left, y: height - 8, "font-size": 11 },
-      new Date(start * 1000).toISOString().slice(0, 16),
-    ),
-  );
-  chart.append(
-    svg(
-      "text",
-      { x: width - pad.right, y: height - 8, "text-anchor": "end", "font-size": 11 },
-      new Date(end * 1000).toISOString().slice(0, 16),
-    ),
-  );
-  lines.forEach((line, i) => {
-    const color = COLORS[i % COLORS.length];
-    const d = line.points
-      .map(([t, v], j) => `${j === 0 ? "M" : "L"}${x(t).toFixed(1)},${y(v).toFixed(1)}`)
-      .join(" ");
-    chart.append(svg("path", { d, fill: "none", stroke: color, "stroke-width": 2 }));
-    chart.append(
-      svg("rect", { x: width - pad.right + 12, y: pad.top + i * 18, width: 10, height: 10, fill: color }),
-    );
-    chart.append(
-      svg(
-        "text",
-        { x: width - pad.right + 28, y: pad.top + 9 + i * 18, "font-size": 12 },
-        `${styleName(status, line.style)}: ${line.total}`,
-      ),
-    );
-  });
-  container.append(chart);
+  describe("turnout", `${t("turnout.heading")}: ${datasets.map((d) => d.label).join("; ")}`);
 }
 
-/** Horizontal bars: one group per row, one bar per series. */
-function drawBars(container, rows, series) {
-  clear(container);
-  if (rows.length === 0) {
-    container.append(el("p", {}, "nothing to show yet"));
+/** New voters per calendar day of the window (in the election's time zone), one bar per style. */
+function drawDays(status) {
+  const days = [];
+  for (let s = status.window.opensAt; dayOf(s) <= dayOf(status.window.closesAt); s += 86_400) {
+    if (!days.includes(dayOf(s))) days.push(dayOf(s));
+    if (days.length > 62) break;
+  }
+  const last = dayOf(status.window.closesAt);
+  if (!days.includes(last)) days.push(last);
+  const styles = (manifest ? manifest.ballotStyles.map((_, i) => i) : []).concat(
+    status.series.voters.some((p) => p.style === null) ? [null] : [],
+  );
+  const datasets = styles.map((style, i) => ({
+    label: styleName(style),
+    data: days.map((day) =>
+      sum(status.series.voters.filter((p) => p.style === style && dayOf(p.bucket) === day).map((p) => p.n)),
+    ),
+    backgroundColor: COLORS[i % COLORS.length],
+  }));
+  const labels = days.map((day, i) => {
+    const [y, m, d] = day.split("-").map(Number);
+    const noon = Date.UTC(y, m - 1, d, 12) / 1000;
+    // Two lines (Chart.js draws an array as lines), so that the days fit side by side on a phone.
+    return [
+      t("days.day", { n: i + 1 }),
+      new Intl.DateTimeFormat(lang, { timeZone: "UTC", month: "short", day: "numeric" }).format(
+        new Date(noon * 1000),
+      ),
+    ];
+  });
+  drawChart("days", {
+    type: "bar",
+    data: { labels, datasets },
+    options: chartOptions({
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxRotation: 0 } } },
+    }),
+  });
+  describe(
+    "days",
+    `${t("days.heading")}: ${labels.map((l, i) => `${l.join(" ")} ${datasets.map((d) => `${d.label} ${d.data[i]}`).join(", ")}`).join("; ")}`,
+  );
+}
+
+function drawIssued(report) {
+  const series = ["issued", "voters", "recorded", "counted"];
+  const datasets = series.map((key, i) => ({
+    label: t(`series.${key}`),
+    data: report.styles.map((s) => s[key]),
+    backgroundColor: COLORS[i % COLORS.length],
+  }));
+  const labels = report.styles.map((s) => styleName(s.style));
+  drawChart("issued", {
+    type: "bar",
+    data: { labels, datasets },
+    options: chartOptions({
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxRotation: 0 } } },
+    }),
+  });
+  describe(
+    "issued",
+    `${t("issued.heading")}: ${labels.map((l, i) => `${l}: ${datasets.map((d) => `${d.label} ${d.data[i]}`).join(", ")}`).join("; ")}`,
+  );
+  const note = document.getElementById("revotes-note");
+  note.textContent = report.ballots.superseded > 0 ? t("revotes.note", { n: report.ballots.superseded }) : "";
+}
+
+/** Only what was refused or excluded: a re-vote replaces a ballot and is not drawn here. */
+function drawRefused(report) {
+  const rows = [
+    ...Object.entries(report.ballots.rejectedByContract).map(([reason, n]) => [
+      [t("refused.contract"), reason],
+      n,
+    ]),
+    ...Object.entries(report.ballots.excluded).map(([code, n]) => [[t("refused.excluded"), code], n]),
+  ].filter(([, n]) => n > 0);
+  document.getElementById("refused-empty").hidden = rows.length > 0;
+  document.getElementById("refused-chart").hidden = rows.length === 0;
+  drawChart("refused", {
+    type: "bar",
+    data: {
+      labels: rows.map(([label]) => label),
+      datasets: [
+        { label: t("refused.series"), data: rows.map(([, n]) => n), backgroundColor: REFUSED_COLOR },
+      ],
+    },
+    options: chartOptions({
+      indexAxis: "y",
+      plugins: { legend: { display: false } },
+      scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+    }),
+  });
+  describe("refused", rows.map(([label, n]) => `${label.join(": ")}: ${n}`).join("; ") || t("refused.none"));
+}
+
+function renderTally(status) {
+  const report = status.report;
+  const tally = document.getElementById("tally");
+  clear(tally);
+  if (report.tally === null) {
+    tally.append(el("p", { class: "muted" }, t("tally.pending")));
     return;
   }
-  const width = 900;
-  const barHeight = 14;
-  const labelWidth = 220;
-  const groupHeight = series.length * (barHeight + 2) + 10;
-  const height = rows.length * groupHeight + 24;
-  const max = Math.max(1, ...rows.flatMap((r) => series.map((s) => r.values[s.key] || 0)));
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}` });
-  rows.forEach((row, i) => {
-    const top = i * groupHeight;
-    chart.append(
-      svg(
-        "text",
-        { x: labelWidth - 8, y: top + groupHeight / 2, "text-anchor": "end", "font-size": 12 },
-        row.label,
+  tally.append(el("p", { class: "mono" }, t("tally.hash", { hash: report.tally.hash })));
+  const own = report.result.own;
+  if (own !== null) {
+    const table = el("table");
+    const head = el("tr");
+    head.append(
+      el("th", {}, t("tally.contest")),
+      el("th", {}, t("tally.option")),
+      el("th", { class: "num" }, t("tally.count")),
+    );
+    table.append(head);
+    for (const [contest, options] of Object.entries(own))
+      for (const [option, count] of Object.entries(options)) {
+        const row = el("tr");
+        row.append(
+          el("td", {}, localized(contestOf(contest)?.title) || contest),
+          el("td", {}, optionName(contest, option)),
+          el("td", { class: "num" }, number(count)),
+        );
+        table.append(row);
+      }
+    const scroll = el("div", { class: "table-scroll" });
+    scroll.append(table);
+    tally.append(scroll);
+  }
+  if (report.result.published !== null)
+    tally.append(
+      el(
+        "p",
+        { class: report.result.matches ? "" : "fault" },
+        t(report.result.matches ? "tally.matches" : "tally.differs"),
       ),
     );
-    series.forEach((s, j) => {
-      const value = row.values[s.key] || 0;
-      const w = (value / max) * (width - labelWidth - 200);
-      const yTop = top + j * (barHeight + 2);
-      chart.append(
-        svg("rect", { x: labelWidth, y: yTop, width: Math.max(w, 1), height: barHeight, fill: s.color }),
-      );
-      chart.append(
-        svg(
-          "text",
-          { x: labelWidth + w + 4, y: yTop + barHeight - 3, "font-size": 11 },
-          `${value} ${s.label}`,
-        ),
-      );
-    });
-  });
-  series.forEach((s, j) => {
-    chart.append(
-      svg("rect", { x: labelWidth + j * 150, y: height - 14, width: 10, height: 10, fill: s.color }),
+  if (status.attestation)
+    tally.append(
+      el(
+        "p",
+        { class: "mono" },
+        t("tally.attestation", {
+          signer: status.attestation.signer,
+          state: `${t(`attestation.${status.attestation.onChain}`)}${status.attestation.transactionHash ? ` (${status.attestation.transactionHash})` : ""}`,
+        }),
+      ),
     );
-    chart.append(svg("text", { x: labelWidth + 14 + j * 150, y: height - 5, "font-size": 11 }, s.label));
-  });
-  container.append(chart);
+}
+
+function renderFindings(report) {
+  const body = document.querySelector("#findings tbody");
+  clear(body);
+  if (report.findings.length === 0) {
+    const row = el("tr", { class: "empty" });
+    row.append(el("td", { colspan: "5" }, t("findings.none")));
+    body.append(row);
+    return;
+  }
+  // data-label: on a phone each finding is a card of labelled lines (dashboard.css) instead of a wide row.
+  for (const f of report.findings) {
+    const row = el("tr");
+    row.append(
+      el("td", { class: f.severity, "data-label": t("findings.severity") }, t(`severity.${f.severity}`)),
+      el("td", { "data-label": t("findings.kind") }, CHECK_NAMES[lang][f.kind] ?? f.kind),
+      el("td", { class: "mono", "data-label": t("findings.code") }, f.code),
+      el("td", { class: "mono", "data-label": t("findings.subject") }, f.subject),
+      el("td", { "data-label": t("findings.reason") }, f.reason),
+    );
+    body.append(row);
+  }
 }
 
 function render(status) {
   const report = status.report;
-  document.getElementById("election").textContent =
-    `election ${status.election} · chain ${status.chainId} · block ${status.sync.lastBlock} (head ${status.sync.confirmedHead}, ${status.sync.confirmations} confirmations) · stage ${report.stage}`;
+  document.getElementById("election-title").textContent = manifest ? localized(manifest.title) : "";
+  document.getElementById("election").textContent = t("sync.line", {
+    election: status.election,
+    chain: status.chainId,
+    block: status.sync.lastBlock,
+    head: status.sync.confirmedHead,
+    stage: t(`stage.${report.stage}`),
+  });
   const verdict = document.getElementById("verdict");
   const faults = report.findings.filter((f) => f.severity === "fault").length;
-  verdict.textContent = report.holds ? "every check holds" : `VERIFICATION FAILED: ${faults} faults`;
+  const warnings = report.findings.filter((f) => f.severity === "warning").length;
+  verdict.textContent = !report.holds
+    ? t("verdict.fails", { n: faults })
+    : warnings > 0
+      ? t("verdict.warnings", { n: warnings })
+      : t("verdict.holds");
   verdict.className = `verdict ${report.holds ? "holds" : "fails"}`;
 
   const b = report.ballots;
   const cards = document.getElementById("cards");
   clear(cards);
   cards.append(
-    card("credentials issued", sum(report.styles.map((s) => s.issued))),
-    card("voters", sum(report.styles.map((s) => s.voters))),
-    card("ballots recorded", b.recorded),
-    card("counted", b.counted),
-    card("superseded", b.superseded),
-    card("re-votes", b.revotes),
-    card("excluded", sum(Object.values(b.excluded))),
-    card("refused by the contract", sum(Object.values(b.rejectedByContract))),
-    card("ballots unchecked", status.sync.ballotsUnchecked),
+    card(t("card.issued"), sum(report.styles.map((s) => s.issued))),
+    card(t("card.voters"), sum(report.styles.map((s) => s.voters))),
+    card(t("card.recorded"), b.recorded),
+    card(t("card.counted"), b.counted),
+    card(t("card.revotes"), b.revotes),
+    card(t("card.excluded"), sum(Object.values(b.excluded))),
+    card(t("card.refused"), sum(Object.values(b.rejectedByContract))),
+    card(t("card.unchecked"), status.sync.ballotsUnchecked),
   );
 
   const checks = document.getElementById("checks");
   clear(checks);
-  for (const [name, label] of Object.entries(CHECK_LABELS)) {
-    const state = report.checks[name];
-    checks.append(el("li", { class: `status-${state}` }, `${label}: ${state}`));
-  }
-
-  drawTurnout(document.getElementById("turnout"), status);
-  drawBars(
-    document.getElementById("issued"),
-    report.styles.map((s) => ({
-      label: `${s.style} ${s.id}`,
-      values: { issued: s.issued, voters: s.voters, recorded: s.recorded, counted: s.counted },
-    })),
-    [
-      { key: "issued", label: "issued", color: COLORS[0] },
-      { key: "voters", label: "voters", color: COLORS[2] },
-      { key: "recorded", label: "ballots (with re-votes)", color: COLORS[3] },
-      { key: "counted", label: "counted", color: COLORS[1] },
-    ],
-  );
-  drawBars(
-    document.getElementById("rejected"),
-    [
-      ...Object.entries(b.rejectedByContract).map(([reason, n]) => ({
-        label: `contract: ${reason}`,
-        values: { n },
-      })),
-      ...Object.entries(b.excluded).map(([code, n]) => ({ label: `excluded: ${code}`, values: { n } })),
-      ...(b.superseded > 0 ? [{ label: "superseded by a re-vote", values: { n: b.superseded } }] : []),
-    ],
-    [{ key: "n", label: "ballots", color: COLORS[1] }],
-  );
-
-  const tally = document.getElementById("tally");
-  clear(tally);
-  if (report.tally === null) tally.append(el("p", {}, "computed once voting has closed"));
-  else {
-    tally.append(el("p", { class: "mono" }, `tally hash ${report.tally.hash}`));
-    const own = report.result.own;
-    if (own !== null) {
-      const table = el("table");
-      const head = el("tr");
-      head.append(el("th", {}, "contest"), el("th", {}, "option"), el("th", {}, "count"));
-      table.append(head);
-      for (const [contest, options] of Object.entries(own))
-        for (const [option, count] of Object.entries(options)) {
-          const row = el("tr");
-          row.append(el("td", {}, contest), el("td", {}, option), el("td", {}, count));
-          table.append(row);
-        }
-      tally.append(table);
-    }
-    if (report.result.published !== null)
-      tally.append(
-        el(
-          "p",
-          { class: report.result.matches ? "" : "fault" },
-          report.result.matches ? "the published result matches" : "the published result does NOT match",
-        ),
-      );
-    if (status.attestation)
-      tally.append(
-        el(
-          "p",
-          { class: "mono" },
-          `attestation by ${status.attestation.signer}: ${status.attestation.onChain}${status.attestation.transactionHash ? ` (${status.attestation.transactionHash})` : ""}`,
-        ),
-      );
-  }
-
-  const body = document.querySelector("#findings tbody");
-  clear(body);
-  for (const f of report.findings) {
-    const row = el("tr");
-    row.append(
-      el("td", { class: f.severity }, f.severity),
-      el("td", {}, f.kind),
-      el("td", {}, f.code),
-      el("td", { class: "mono" }, f.subject),
-      el("td", {}, f.reason),
+  for (const [name, state] of Object.entries(report.checks))
+    checks.append(
+      el("li", { class: `status-${state}` }, `${CHECK_NAMES[lang][name] ?? name}: ${t(`check.${state}`)}`),
     );
-    body.append(row);
+
+  drawTurnout(status);
+  drawDays(status);
+  drawIssued(report);
+  drawRefused(report);
+  renderTally(status);
+  renderFindings(report);
+  document.getElementById("updated").textContent = t("updated", {
+    time: dateTime(Date.now() / 1000, {
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      timeZoneName: "short",
+    }),
+  });
+}
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-attr]")) {
+    const [attribute, key] = node.dataset.i18nAttr.split(":");
+    node.setAttribute(attribute, t(key));
   }
-  document.getElementById("updated").textContent = `updated ${new Date().toISOString()}`;
+  for (const button of document.querySelectorAll("button[data-lang]"))
+    button.setAttribute("aria-pressed", button.dataset.lang === lang ? "true" : "false");
+  if (lastStatus !== null) render(lastStatus);
 }
 
 async function refresh() {
   try {
+    if (manifest === null) {
+      const answer = await fetch("/api/manifest", { cache: "no-store" });
+      if (answer.ok) manifest = (await answer.json()).manifest;
+    }
     const response = await fetch("/api/status", { cache: "no-store" });
-    if (!response.ok) throw new Error(`status ${response.status}`);
-    render(await response.json());
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    lastStatus = await response.json();
+    render(lastStatus);
   } catch (error) {
-    document.getElementById("updated").textContent = `cannot load the status: ${error.message}`;
+    document.getElementById("updated").textContent = t("unreachable", { reason: error.message });
   }
 }
 
+lang = initialLanguage();
+for (const button of document.querySelectorAll("button[data-lang]"))
+  button.addEventListener("click", () => {
+    lang = button.dataset.lang === "ru" ? "ru" : "en";
+    try {
+      localStorage.setItem(LANGUAGE_KEY, lang);
+    } catch {
+      // the choice still applies to this page
+    }
+    applyLanguage();
+  });
+applyLanguage();
 refresh();
 setInterval(refresh, 5000);
