@@ -22,6 +22,7 @@ import {
   trusteePublicKeys,
   type TrusteeSecret,
 } from "../../server/protocol/ceremony";
+import { seededNonceSource } from "../../server/protocol/ballot";
 import { generateRegistrarKey, type RegistrarKeyPair } from "../../server/protocol/credential-issuer";
 import type { ElectionContext } from "../../server/protocol/context";
 import { manifestBytes, manifestHash, type Manifest } from "../../server/protocol/manifest";
@@ -55,6 +56,10 @@ export interface ElectionOnChain {
 export interface SetUpOptions {
   /** Accounts with the relay role; default 1. */
   relays?: number;
+  /** Seed of every ceremony secret and nonce (seededNonceSource): the same ceremony on every node. Default: random. */
+  seed?: string;
+  /** The registrar's keys per style; default: fresh 2048-bit keys. */
+  registrarKeys?: RegistrarKeyPair[];
 }
 
 /**
@@ -103,8 +108,14 @@ export async function setUpElection(
     await sendElectionTx(commission, client, election, "grantRole", [roleId(role), wallet.account.address]);
 
   const { ceremonyBase } = await loadElection(client, election);
-  const trusteeSecrets = trustees.map(() => generateTrusteeSecret(manifest.trustees.threshold));
-  const keys = trusteeSecrets.map((secret, i) => trusteePublicKeys(ceremonyBase, i + 1, secret));
+  const nonces = (label: string) =>
+    options.seed === undefined ? undefined : seededNonceSource(`${options.seed}/${label}`);
+  const trusteeSecrets = trustees.map((_, i) =>
+    generateTrusteeSecret(manifest.trustees.threshold, nonces(`trustee ${i + 1}`)),
+  );
+  const keys = trusteeSecrets.map((secret, i) =>
+    trusteePublicKeys(ceremonyBase, i + 1, secret, nonces(`trustee ${i + 1} proofs`)),
+  );
   for (const [i, wallet] of trustees.entries()) {
     const encoded = encodeTrusteeKeys(keys[i]);
     await sendElectionTx(wallet, client, election, "postTrusteeKeys", [
@@ -115,13 +126,13 @@ export async function setUpElection(
   }
   for (const [i, wallet] of trustees.entries())
     await sendElectionTx(wallet, client, election, "postShares", [
-      toHex(dealShares(ceremonyBase, i + 1, trusteeSecrets[i], keys)),
+      toHex(dealShares(ceremonyBase, i + 1, trusteeSecrets[i], keys, nonces(`trustee ${i + 1} shares`))),
     ]);
   const jointKey: Hex = toHex(jointPublicKey(keys));
   for (const wallet of trustees)
     await sendElectionTx(wallet, client, election, "confirmJointKey", [jointKey]);
 
-  const registrarKeys = manifest.ballotStyles.map(() => generateRegistrarKey(2048));
+  const registrarKeys = options.registrarKeys ?? manifest.ballotStyles.map(() => generateRegistrarKey(2048));
   for (const [style, key] of registrarKeys.entries())
     await sendElectionTx(registrar, client, election, "setRegistrarKey", [style, toHex(key.modulus)]);
   const loaded = await loadElection(client, election);

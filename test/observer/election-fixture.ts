@@ -14,22 +14,10 @@
  */
 import { keccak256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import {
-  publicClientFor,
-  walletClientFor,
-  type AccountWalletClient,
-  type ChainEndpoint,
-} from "../../server/chain/clients";
-import {
-  castBallots,
-  createElection,
-  deployFactory,
-  roleId,
-  RevotePolicy,
-  type CastOutcome,
-  type ChainPublicClient,
-} from "../../server/chain/deploy";
+import type { AccountWalletClient, ChainEndpoint } from "../../server/chain/clients";
+import { castBallots, type CastOutcome, type ChainPublicClient } from "../../server/chain/deploy";
 import { readElectionRecord, sendElectionTx, signedBallotOfRecord } from "../../server/chain/election-reader";
+import { setUpElection } from "../chain/election-flow";
 import type { LocalNode } from "../../server/chain/local-node";
 import {
   ballotHash,
@@ -42,19 +30,8 @@ import {
   type BenalohReveal,
 } from "../../server/protocol/ballot";
 import { checkSignedBallot } from "../../server/protocol/ballot-check";
-import {
-  dealShares,
-  encodeTrusteeKeys,
-  evaluatePolynomial,
-  generateTrusteeSecret,
-  jointPublicKey,
-  receiveShare,
-  secretKeyShare,
-  trusteePublicKeys,
-  type TrusteePublicKeys,
-  type TrusteeSecret,
-} from "../../server/protocol/ceremony";
-import { ceremonyBaseHash, electionContext, type ElectionContext } from "../../server/protocol/context";
+import { evaluatePolynomial, secretKeyShare } from "../../server/protocol/ceremony";
+import type { ElectionContext } from "../../server/protocol/context";
 import { applyCountingRules } from "../../server/protocol/counting";
 import {
   blindCredentialRequest,
@@ -67,7 +44,7 @@ import {
   type RegistrarKeyPair,
 } from "../../server/protocol/credential-issuer";
 import { nullifierOf, signBallot } from "../../server/protocol/eip712";
-import { manifestBytes, manifestHash, parseManifest, type Manifest } from "../../server/protocol/manifest";
+import { parseManifest, type Manifest } from "../../server/protocol/manifest";
 import { scalarAdd, scalarFromInt, type Scalar } from "../../server/protocol/primitives/group";
 import {
   aggregateBallots,
@@ -251,79 +228,17 @@ export async function prepareElection(
   material: ElectionMaterial,
   voters: readonly VoterSpec[],
 ): Promise<PreparedElection> {
-  const endpoint = { rpcUrl: node.rpcUrl, chainId: node.chainId };
-  const client = publicClientFor(endpoint);
-  const wallets = node.privateKeys.map((key) => walletClientFor(endpoint, key));
-  const [commission, registrar, relay, observer] = wallets;
-  const trustees = wallets.slice(4, 7);
-  const manifest = fixtureManifest();
-  const factory = await deployFactory(commission, client);
-  const { election } = await createElection(
-    commission,
-    client,
-    factory,
-    {
-      manifestHash: toHex(manifestHash(manifest)),
-      opensAt: BigInt(OPENS_AT),
-      closesAt: BigInt(CLOSES_AT),
-      revotePolicy: RevotePolicy.LastBallotCounts,
-      threshold: 2,
-      trustees: trustees.map((w) => w.account.address),
-      ballotStyleCount: manifest.ballotStyles.length,
-      commission: commission.account.address,
-    },
-    manifestBytes(manifest),
-  );
-  for (const [role, wallet] of [
-    ["REGISTRAR_ROLE", registrar],
-    ["RELAY_ROLE", relay],
-    ["OBSERVER_ROLE", observer],
-  ] as const)
-    await sendElectionTx(commission, client, election, "grantRole", [roleId(role), wallet.account.address]);
-
-  // The key ceremony, with seeded secrets and nonces.
-  const location = { chainId: BigInt(node.chainId), election };
-  const ceremonyBase = ceremonyBaseHash(location, manifest, 0);
-  const secrets: TrusteeSecret[] = trustees.map((_, i) =>
-    generateTrusteeSecret(2, seededNonceSource(`trustee ${i + 1}`)),
-  );
-  const keys: TrusteePublicKeys[] = secrets.map((secret, i) =>
-    trusteePublicKeys(ceremonyBase, i + 1, secret, seededNonceSource(`trustee ${i + 1} proofs`)),
-  );
-  for (const [i, wallet] of trustees.entries()) {
-    const encoded = encodeTrusteeKeys(keys[i]);
-    await sendElectionTx(wallet, client, election, "postTrusteeKeys", [
-      toHex(encoded.commitments),
-      toHex(encoded.proofs),
-      toHex(encoded.boxKey),
-    ]);
-  }
-  const dealt = secrets.map((secret, i) =>
-    dealShares(ceremonyBase, i + 1, secret, keys, seededNonceSource(`trustee ${i + 1} shares`)),
-  );
-  for (const [i, wallet] of trustees.entries())
-    await sendElectionTx(wallet, client, election, "postShares", [toHex(dealt[i])]);
-  for (const wallet of trustees)
-    await sendElectionTx(wallet, client, election, "confirmJointKey", [toHex(jointPublicKey(keys))]);
-  const secretShares: Scalar[] = secrets.map((secret, j) => {
-    const recipient = j + 1;
-    const received = keys.map((dealer, i) => {
-      if (dealer.index === recipient) return evaluatePolynomial(secret.polynomial, recipient);
-      const share = receiveShare(ceremonyBase, recipient, secret.boxSecret, dealer, dealt[i], 3);
-      if (!share.ok) throw new Error(`trustee ${recipient}: ${share.reason}`);
-      return share.share;
-    });
-    return secretKeyShare(received);
+  // The one live-election builder, with a seeded ceremony (the same on every node) and the material's keys.
+  const e = await setUpElection(node, () => fixtureManifest(), {
+    seed: "observer fixture",
+    registrarKeys: material.registrarKeys,
   });
-  const context = electionContext(
-    location,
-    manifest,
-    jointPublicKey(keys),
-    keys.map((k) => k.commitments),
+  const { endpoint, client, election, manifest, context, commission, registrar, relay, trustees } = e;
+  const location = { chainId: BigInt(node.chainId), election };
+  // s_j = sum over dealers i of f_i(j) (protocol.md 7.5).
+  const secretShares: Scalar[] = trustees.map((_, j) =>
+    secretKeyShare(e.trusteeSecrets.map((secret) => evaluatePolynomial(secret.polynomial, j + 1))),
   );
-
-  for (const [style, key] of material.registrarKeys.entries())
-    await sendElectionTx(registrar, client, election, "setRegistrarKey", [style, toHex(key.modulus)]);
   for (const voter of voters.filter((v) => v.issued))
     await sendElectionTx(registrar, client, election, "recordIssuance", [
       keccak256(stringToHex(`voter id ${voter.name}`)),
