@@ -523,12 +523,21 @@ export async function sendElectionTx<F extends WriteName>(
     // a concurrent run posted first) is decoded to the custom error's name, not a bare selector.
     hash = await wallet.writeContract({ ...request, abi: electionAbi as Abi });
   } catch (error) {
-    const errorName = customErrorName(error);
+    // Not decoded (e.g. another sender on this account took the nonce, and its transaction changed
+    // the state): the same call, simulated again now, names the contract's reason if it has one.
+    const named =
+      customErrorName(error) !== undefined
+        ? error
+        : await client.simulateContract(call).then(
+            () => error,
+            (e: unknown) => e,
+          );
+    const errorName = customErrorName(named);
     if (errorName === undefined) throw error;
     throw new ElectionCallError(
       functionName,
       errorName,
-      `${functionName} refused by the contract: ${errorName}${revertArgs(error)}`,
+      `${functionName} refused by the contract: ${errorName}${revertArgs(named)}`,
     );
   }
   const receipt = await client.waitForTransactionReceipt({ hash });
