@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { AccountWalletClient } from "../chain/clients";
 import type { ChainPublicClient } from "../chain/deploy";
 import { electionAbi } from "../chain/generated/abis";
+import { findInLogPages } from "../chain/log-pages";
 import { blindSign, type RegistrarKeyPair } from "../protocol/credential-issuer";
 import { journalKey } from "../protocol/channel";
 import { issuanceRequestHash } from "../protocol/issuance";
@@ -46,7 +47,7 @@ export interface IssuerDeps {
   logger: Logger;
   /** Wrong-code limits; default: a guard with DEFAULT_ATTEMPT_POLICY. */
   attempts?: AttemptGuard;
-  /** Blocks per eth_getLogs call when looking for an issuance; default 5,000. */
+  /** Blocks per eth_getLogs call when looking for an issuance; default LOG_PAGE_BLOCKS (server/chain/log-pages.ts). */
   logPageSize?: bigint;
 }
 
@@ -275,26 +276,27 @@ export class Issuer {
     if (!issued) return null;
     // The head now (viem caches it for seconds): the event may be in the block just mined.
     const head = await client.getBlockNumber({ cacheTime: 0 });
-    const page = this.deps.logPageSize ?? 5_000n;
-    for (let start = fromBlock; start <= head; start += page) {
-      const end = start + page - 1n < head ? start + page - 1n : head;
-      const [event] = await client.getContractEvents({
-        address: election,
-        abi: electionAbi,
-        eventName: "CredentialIssued",
-        args: { voterIdHash: voterHash },
-        fromBlock: start,
-        toBlock: end,
-        strict: true,
-      });
-      if (event !== undefined)
-        return {
-          style: event.args.style,
-          requestHash: event.args.requestHash,
-          transactionHash: event.transactionHash,
-          blockNumber: event.blockNumber,
-        };
-    }
+    const found = await findInLogPages(
+      { fromBlock, toBlock: head, pageSize: this.deps.logPageSize },
+      async (page) => {
+        const [event] = await client.getContractEvents({
+          address: election,
+          abi: electionAbi,
+          eventName: "CredentialIssued",
+          args: { voterIdHash: voterHash },
+          ...page,
+          strict: true,
+        });
+        return event;
+      },
+    );
+    if (found !== undefined)
+      return {
+        style: found.args.style,
+        requestHash: found.args.requestHash,
+        transactionHash: found.transactionHash,
+        blockNumber: found.blockNumber,
+      };
     if (fromBlock > this.deps.creationBlock) return this.issuedOnChain(voterHash, this.deps.creationBlock);
     throw new ApiError(502, "chain-inconsistent", "the chain says issued but has no CredentialIssued event");
   }
