@@ -39,7 +39,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv).catch((error: unknown) => {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // Commander exits 0 for --help and --version and 1 for every usage error; usage is 2 here (README).
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   if (error instanceof CliError) {
     console.error(`ballot-ledger: ${error.message}`);
     process.exit(error.exitCode);
