@@ -230,7 +230,17 @@ const number = (n) => new Intl.NumberFormat(lang).format(n);
 /** A manifest text in the page's language, else English, else the first given. */
 const localized = (text) => (text ? (text[lang] ?? text.en ?? Object.values(text)[0] ?? "") : "");
 
-const timeZone = () => (manifest && manifest.timeZone) || "UTC";
+// The manifest's zone when this browser knows it (validity is a pattern only: protocol.md 2), else UTC.
+const timeZone = () => {
+  const zone = manifest && manifest.timeZone;
+  if (!zone) return "UTC";
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return zone;
+  } catch {
+    return "UTC";
+  }
+};
 
 function styleName(style) {
   if (style === null || style === undefined) return t("style.unknown");
