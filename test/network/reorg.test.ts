@@ -59,7 +59,7 @@ describe("network: a Clique reorganisation under an observer", function () {
     const observer = await Observer.open({
       endpoint: { rpcUrl: audit.rpcUrl, chainId: network.layout.chainId },
       election: created.election,
-      dataDir: path.join(dir, "observer"),
+      dataDir: fs.mkdtempSync(path.join(dir, "observer-")),
       confirmations: 0,
       threads: 0,
       logger: pino({ level: "silent" }),
@@ -142,7 +142,7 @@ describe("network: a Clique reorganisation under an observer", function () {
       const fresh = await Observer.open({
         endpoint: { rpcUrl: audit.rpcUrl, chainId: network.layout.chainId },
         election: created.election,
-        dataDir: path.join(dir, "fresh-observer"),
+        dataDir: fs.mkdtempSync(path.join(dir, "fresh-observer-")),
         confirmations: 0,
         threads: 0,
         logger: pino({ level: "silent" }),
