@@ -161,13 +161,20 @@ export async function voteCommand(): Promise<Command> {
           });
           if (options.json) console.log(json(result));
           else {
-            console.log(`ballot accepted by ${result.relayUrl} (relay ${result.relay})`);
+            const { accepted } = result;
+            if (accepted.status === "receipt")
+              console.log(`ballot accepted by ${result.relayUrl} (relay ${result.relay})`);
+            else
+              console.log(
+                `ballot ${accepted.status === "on-chain" ? `on chain in ${accepted.transactionHash} (block ${accepted.blockNumber})` : `queued at ${result.relayUrl}`}: ` +
+                  `a relay's answer was lost and another answered ${accepted.refusal} for this very ballot (no receipt)`,
+              );
             console.log(`tracking code  ${result.trackingCode}`);
             console.log(
               `sequence       ${result.sequence}${result.sequence > 1n ? " (re-vote: the last ballot counts)" : ""}`,
             );
-            console.log(`receipt saved  ${options.wallet}`);
-            if (!result.relayAuthorized)
+            if (result.receipt !== null) console.log(`receipt saved  ${options.wallet}`);
+            if (result.relay !== null && !result.relayAuthorized)
               console.log("warning: this relay's account has no RELAY_ROLE on chain");
           }
         }),

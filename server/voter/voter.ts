@@ -68,12 +68,76 @@ export interface VoteResult {
   trackingCode: string;
   ballotHash: Hex;
   sequence: bigint;
-  relayUrl: string;
-  relay: Address;
-  /** Whether the relay's account holds RELAY_ROLE on chain. */
+  /** The relay whose receipt the voter holds, or (no receipt) one that holds the ballot, if any answered. */
+  relayUrl: string | null;
+  relay: Address | null;
+  /** Whether the relay's account holds RELAY_ROLE on chain (false when no relay is known). */
   relayAuthorized: boolean;
-  receipt: RelayReceipt;
+  /** The relay's signed receipt; null when its answer was lost and the ballot was found by tracking. */
+  receipt: RelayReceipt | null;
+  /**
+   * How the ballot is known accepted: `receipt` (the relay answered 202), or
+   * the tracking lookup (trackBallot) after a relay answered one of
+   * ALREADY_HELD_CODES for this very ballot (an earlier relay took it and its
+   * answer was lost): `queued` at a relay, or `on-chain`.
+   */
+  accepted:
+    | { status: "receipt" }
+    | {
+        status: "queued" | "on-chain";
+        refusal: string;
+        transactionHash: Hex | null;
+        blockNumber: string | null;
+      };
   credentialIssued: boolean;
+}
+
+/**
+ * The relay refusals that can mean "this very ballot is already queued or on
+ * chain" (docs/api.md, POST /v1/ballots): `duplicate-ballot`, and in view mode
+ * the contract's SequenceNotHigher / RevoteNotAllowed for the ballot already
+ * recorded. Only the tracking lookup tells them from a different ballot.
+ */
+const ALREADY_HELD_CODES: ReadonlySet<string> = new Set([
+  "duplicate-ballot",
+  "sequence-not-higher",
+  "revote-not-allowed",
+]);
+
+/** After such a refusal: the ballot itself, queued at a relay or on chain, or null. */
+async function findHeldBallot(
+  options: VoteOptions,
+  rules: ElectionRules,
+  prepared: { trackingCode: string; ballotHash: Hex; sequence: bigint },
+  refusal: ServiceError,
+): Promise<{ accepted: VoteResult["accepted"]; relay: TrackResult["relay"] } | null> {
+  const tracked = await trackBallot({
+    client: options.client,
+    election: options.election,
+    trackingCode: prepared.trackingCode,
+    relayUrls: options.relayUrls,
+    rules,
+  });
+  const same = (hash: Hex | null, sequence: string | null) =>
+    hash?.toLowerCase() === prepared.ballotHash.toLowerCase() && sequence === prepared.sequence.toString();
+  const { chain, relay } = tracked;
+  const known = relay !== null && same(relay.ballotHash, relay.sequence) ? relay : null;
+  if (chain.status === "recorded" && same(chain.ballotHash, chain.sequence))
+    return {
+      accepted: {
+        status: "on-chain",
+        refusal: refusal.code,
+        transactionHash: chain.transactionHash,
+        blockNumber: chain.blockNumber,
+      },
+      relay: known,
+    };
+  if (known?.status === "queued")
+    return {
+      accepted: { status: "queued", refusal: refusal.code, transactionHash: null, blockNumber: null },
+      relay: known,
+    };
+  return null;
 }
 
 function wrapService(error: unknown, what: string): never {
@@ -183,9 +247,28 @@ export async function castVote(options: VoteOptions): Promise<VoteResult> {
   wallet.ballots.push(entry);
   writeWallet(options.walletFile, wallet);
 
-  const { relayUrl, answer } = await submitBallot(options.relayUrls, prepared, {
-    timeoutMs: options.relayTimeoutMs,
-  }).catch((error) => wrapService(error, "relay"));
+  let submitted;
+  try {
+    submitted = await submitBallot(options.relayUrls, prepared, { timeoutMs: options.relayTimeoutMs });
+  } catch (error) {
+    if (!(error instanceof ServiceError && ALREADY_HELD_CODES.has(error.code))) wrapService(error, "relay");
+    const held = await findHeldBallot(options, rules, prepared, error);
+    if (held === null) wrapService(error, "relay");
+    entry.relayUrl = held.relay?.url ?? null;
+    writeWallet(options.walletFile, wallet);
+    return {
+      trackingCode: prepared.trackingCode,
+      ballotHash: prepared.ballotHash,
+      sequence,
+      relayUrl: entry.relayUrl,
+      relay: held.relay?.relay ?? null,
+      relayAuthorized: held.relay === null ? false : await isRelay(options, held.relay.relay),
+      receipt: null,
+      accepted: held.accepted,
+      credentialIssued,
+    };
+  }
+  const { relayUrl, answer } = submitted;
   const check = await checkReceipt(rules.context, prepared, answer);
   if (!check.ok)
     throw new VoterError(
@@ -196,12 +279,7 @@ export async function castVote(options: VoteOptions): Promise<VoteResult> {
   entry.relayUrl = relayUrl;
   entry.answer = answer;
   writeWallet(options.walletFile, wallet);
-  const relayAuthorized = await options.client.readContract({
-    address: options.election,
-    abi: electionAbi,
-    functionName: "hasRole",
-    args: [roleId("RELAY_ROLE"), check.relay],
-  });
+  const relayAuthorized = await isRelay(options, check.relay);
   return {
     trackingCode: prepared.trackingCode,
     ballotHash: prepared.ballotHash,
@@ -210,9 +288,18 @@ export async function castVote(options: VoteOptions): Promise<VoteResult> {
     relay: check.relay,
     relayAuthorized,
     receipt: answer,
+    accepted: { status: "receipt" },
     credentialIssued,
   };
 }
+
+const isRelay = (options: VoteOptions, account: Address) =>
+  options.client.readContract({
+    address: options.election,
+    abi: electionAbi,
+    functionName: "hasRole",
+    args: [roleId("RELAY_ROLE"), account],
+  });
 
 // ------------------------------------------------------------- tracking
 
@@ -286,7 +373,7 @@ async function findOnChain(
   code: string,
   pageSize: bigint | undefined,
 ): Promise<ChainBallotState> {
-  const head = await client.getBlockNumber();
+  const head = await client.getBlockNumber({ cacheTime: 0 }); // viem caches it for a polling interval
   let found: ChainBallotState | null = null;
   let latestOfNullifier = 0n;
   for (const page of blockPages({ fromBlock: rules.creationBlock, toBlock: head, pageSize })) {
