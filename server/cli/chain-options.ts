@@ -71,11 +71,10 @@ export function readPrivateKeyFile(file: string): Hex {
   return text.toLowerCase() as Hex;
 }
 
-/** Writes a fresh private key to a new file (mode 0600, never overwriting); returns its address. */
-export function writeNewPrivateKeyFile(file: string): Address {
-  const key = generatePrivateKey();
+/** Writes `content` to a new file (mode 0600, never overwriting); a usage error when it exists or cannot be written. */
+export function writeNewFile(file: string, content: string): void {
   try {
-    fs.writeFileSync(file, `${key}\n`, { mode: 0o600, flag: "wx" });
+    fs.writeFileSync(file, content, { flag: "wx", mode: 0o600 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(
@@ -85,6 +84,12 @@ export function writeNewPrivateKeyFile(file: string): Address {
       EXIT_USAGE,
     );
   }
+}
+
+/** Writes a fresh private key to a new file (mode 0600, never overwriting); returns its address. */
+export function writeNewPrivateKeyFile(file: string): Address {
+  const key = generatePrivateKey();
+  writeNewFile(file, `${key}\n`);
   return privateKeyToAccount(key).address;
 }
 

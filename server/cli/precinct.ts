@@ -35,6 +35,7 @@ import {
   readPrivateKeyFile,
   rpcUrlOf,
   usageErrorsExit2,
+  writeNewFile,
 } from "./chain-options";
 import { CliError, EXIT_REFUSED, EXIT_USAGE } from "./errors";
 
@@ -74,20 +75,6 @@ function oneTimeCode(codeFile: string | undefined): string {
   if (code === undefined || code === "")
     throw new CliError(`give the invitation's code with --code-file FILE or ${CODE_ENV}`, EXIT_USAGE);
   return code;
-}
-
-function writeNewFile(file: string, content: string): void {
-  try {
-    fs.writeFileSync(file, content, { flag: "wx", mode: 0o600 });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === "EEXIST"
-        ? `${file} already exists: refusing to overwrite it`
-        : `cannot write ${file}: ${code}`,
-      EXIT_USAGE,
-    );
-  }
 }
 
 const asUsage = (error: unknown): unknown =>

@@ -15,6 +15,7 @@ import {
   readPrivateKeyFile,
   rpcUrlOf,
   usageErrorsExit2,
+  writeNewFile,
 } from "./chain-options";
 import { CliError, EXIT_USAGE } from "./errors";
 import { runUntilSignal, serviceLogger } from "./service-runner";
@@ -31,20 +32,6 @@ const asUsage = (error: unknown): unknown =>
   error instanceof ConfigError || error instanceof RollError || error instanceof RegistrarKeyError
     ? new CliError(error.message, EXIT_USAGE)
     : error;
-
-function writeSecretFile(file: string, content: string): void {
-  try {
-    fs.writeFileSync(file, content, { mode: 0o600, flag: "wx" });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === "EEXIST"
-        ? `${file} already exists: refusing to overwrite it`
-        : `cannot write ${file}: ${code}`,
-      EXIT_USAGE,
-    );
-  }
-}
 
 async function loadConfig(file: string, rpc: string | undefined) {
   let loaded;
@@ -103,7 +90,7 @@ export async function registrarCommand(): Promise<Command> {
     .action(
       mapped(async (options: { out: string; bits: string }) => {
         const key = generateRegistrarKey(Number(options.bits) as 2048 | 3072 | 4096);
-        writeSecretFile(options.out, key.privateKey.export({ format: "pem", type: "pkcs8" }).toString());
+        writeNewFile(options.out, key.privateKey.export({ format: "pem", type: "pkcs8" }).toString());
         console.log(`${options.out}: RSA-${options.bits}, modulus hash ${keccak256(key.modulus)}`);
       }),
     );
@@ -133,7 +120,7 @@ export async function registrarCommand(): Promise<Command> {
             code: String(row.code ?? ""),
           }));
           const entries = await hashRoll(rows, cost);
-          writeSecretFile(options.out, rollToCsv(entries));
+          writeNewFile(options.out, rollToCsv(entries));
           console.log(`${options.out}: ${entries.length} voters`);
         } catch (error) {
           throw asUsage(error);
