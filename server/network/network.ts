@@ -1,12 +1,12 @@
 import { execFile, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { ipc } from "viem/node";
-import { freePort } from "../chain/local-node";
 import { cliqueGenesis, qbftGenesis } from "./genesis";
 import { gethBinary, GETH_VERSION } from "./geth";
 import { NETWORK_PARAMS } from "./params";
@@ -293,6 +293,39 @@ export class GethNode {
   }
 }
 
+/**
+ * A port nobody listens on, below the kernel's ephemeral range. The nodes bind
+ * their ports only when they start, later than the layout is made; a port of
+ * the ephemeral range may meanwhile be the source port of an outgoing
+ * connection (one node dialling a peer), and the node that should listen on
+ * it then fails with "address already in use".
+ */
+async function unusedPort(taken: Set<number>): Promise<number> {
+  let ephemeralLow = 32768;
+  try {
+    ephemeralLow = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0]);
+  } catch {
+    // not Linux: the usual range
+  }
+  const low = 20000;
+  const high = Math.max(low + 1000, ephemeralLow);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = low + crypto.randomInt(high - low);
+    if (taken.has(candidate)) continue;
+    // geth listens for peers on every interface: the port must be free on all of them.
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(false));
+      server.listen(candidate, () => server.close(() => resolve(true)));
+    });
+    if (free) {
+      taken.add(candidate);
+      return candidate;
+    }
+  }
+  throw new NetworkError(`no free port between ${low} and ${high}`);
+}
+
 export class LocalNetwork {
   readonly nodes: GethNode[];
 
@@ -344,7 +377,8 @@ export class LocalNetwork {
       })),
       { name: "audit", role: "audit" },
     ];
-    const port = async (fixed: number) => (options.ports === "free" ? freePort() : fixed);
+    const taken = new Set<number>();
+    const port = async (fixed: number) => (options.ports === "free" ? unusedPort(taken) : fixed);
     const nodeKeys = new Map<string, Hex>();
     const signerKeys = new Map<string, Hex>();
     const nodes: NodeSpec[] = [];
