@@ -97,6 +97,29 @@ export const manifestSchema = z
         "timeZone must be an IANA time zone name such as Europe/Moscow",
       )
       .optional(),
+    /**
+     * Optional: the public ballot trackers (an observer's tracker page, which
+     * looks a tracking code up on chain through the observer's own node:
+     * docs/observer.md), each opened as `URL?code=CODE`. The booth's receipt
+     * links the first and lists the others, so a voter can track a ballot
+     * when the relay that served the booth is down (docs/booth.md). Validity
+     * is the pattern alone (http or https, a host name or IPv4 address, an
+     * optional port and path, no query or fragment). Absent, the canonical
+     * bytes are those of a manifest without the field.
+     */
+    trackerUrls: z
+      .array(
+        z
+          .string()
+          .max(256)
+          .regex(
+            /^https?:\/\/[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%/-]*)?$/,
+            "a tracker URL is http(s)://host[:port][/path], without query or fragment",
+          ),
+      )
+      .min(1)
+      .max(8)
+      .optional(),
   })
   .superRefine((m, ctx) => {
     const issue = (message: string, path: (string | number)[]) =>

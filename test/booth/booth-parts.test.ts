@@ -234,6 +234,24 @@ describe("web booth parts", function () {
       expect(parseManifest({ ...base, commissionContact: {} }).ok).to.equal(false);
     });
 
+    it("takes the public trackers as an optional manifest field, checked by its pattern alone", () => {
+      const base = buildManifest([{ id: "mayor", options: 2, min: 1, max: 1 }]);
+      const urls = ["https://observer.example/track", "http://127.0.0.1:8090/track"];
+      const withTrackers = parseManifest({ ...base, trackerUrls: urls });
+      expect(withTrackers.ok && withTrackers.manifest.trackerUrls).to.deep.equal(urls);
+      expect(Buffer.from(manifestBytes(base)).toString()).not.to.include("trackerUrls");
+      for (const bad of [
+        [],
+        ["javascript:alert(1)"],
+        ["https://observer.example/track?code=x"],
+        ["https://observer.example/track#x"],
+        ["https://user@observer.example/track"],
+        ["https://observer.example/track "],
+        Array.from({ length: 9 }, (_, i) => `https://o${i}.example/track`),
+      ])
+        expect(parseManifest({ ...base, trackerUrls: bad }).ok, JSON.stringify(bad)).to.equal(false);
+    });
+
     let election: ReturnType<typeof setupElection>;
     before(() => {
       election = setupElection(
