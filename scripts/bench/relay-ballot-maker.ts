@@ -4,7 +4,9 @@
  * with ballots it must fully check. Credentials are the slow part (RFC 9474
  * blinding in JS), hence one worker per core.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { parentPort, Worker, workerData } from "node:worker_threads";
 import { toHex } from "viem";
 import type { ElectionContext } from "../../server/protocol/context";
 import { registrarKeyFromPem } from "../../server/protocol/credential-issuer";
@@ -35,6 +37,31 @@ async function make(input: BallotMakerInput): Promise<string[]> {
     );
   }
   return bodies;
+}
+
+/** Makes `count` ballots on one worker thread per core (this module run as the worker); JSON bodies of POST /v1/ballots. */
+export function makeBallotsOnWorkers(
+  input: Omit<BallotMakerInput, "count">,
+  count: number,
+): Promise<string[]> {
+  const workers = Math.max(1, availableParallelism());
+  const share = (i: number) => Math.floor(count / workers) + (i < count % workers ? 1 : 0);
+  const bootstrap = `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(path.join(__dirname, "relay-ballot-maker.ts"))});`;
+  return Promise.all(
+    Array.from(
+      { length: workers },
+      (_, i) =>
+        new Promise<string[]>((resolve, reject) => {
+          const worker = new Worker(bootstrap, { eval: true, workerData: { ...input, count: share(i) } });
+          worker.once("message", (m: { bodies?: string[]; error?: string }) => {
+            void worker.terminate();
+            if (m.bodies) resolve(m.bodies);
+            else reject(new Error(m.error));
+          });
+          worker.once("error", reject);
+        }),
+    ),
+  ).then((parts) => parts.flat());
 }
 
 if (parentPort !== null)

@@ -14,12 +14,12 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 import { electionAbi } from "../../server/chain/generated/abis";
 import { startLiveElection } from "../../test/services/live-election";
 import { tempDir } from "../../test/services/harness";
-import type { BallotMakerInput } from "./relay-ballot-maker";
+import { cpuSeconds } from "./proc";
+import { makeBallotsOnWorkers } from "./relay-ballot-maker";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -37,37 +37,6 @@ const DURABILITY = option("durability", "full");
 const PROFILE = option("profile", "");
 const progress = (line: string) => process.stderr.write(`• ${line}\n`);
 const projectRoot = path.resolve(__dirname, "..", "..");
-
-function makeBallots(input: Omit<BallotMakerInput, "count">, count: number): Promise<string[]> {
-  const workers = Math.max(1, availableParallelism());
-  const share = (i: number) => Math.floor(count / workers) + (i < count % workers ? 1 : 0);
-  const bootstrap = `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(path.join(__dirname, "relay-ballot-maker.ts"))});`;
-  return Promise.all(
-    Array.from(
-      { length: workers },
-      (_, i) =>
-        new Promise<string[]>((resolve, reject) => {
-          const worker = new Worker(bootstrap, { eval: true, workerData: { ...input, count: share(i) } });
-          worker.once("message", (m: { bodies?: string[]; error?: string }) => {
-            void worker.terminate();
-            if (m.bodies) resolve(m.bodies);
-            else reject(new Error(m.error));
-          });
-          worker.once("error", reject);
-        }),
-    ),
-  ).then((parts) => parts.flat());
-}
-
-/** CPU seconds (user + system) of a process, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** The pid of the Hardhat node listening on `port` (found through /proc), or null. */
 function nodePid(port: string): number | null {
@@ -104,7 +73,7 @@ async function main() {
       `making ${BALLOTS + WARMUP} valid ballots (a voter and a blind-signed credential each) on ${availableParallelism()} threads`,
     );
     const pem = live.registrarKeys.get(0)!.privateKey.export({ format: "pem", type: "pkcs8" }).toString();
-    const bodies = await makeBallots(
+    const bodies = await makeBallotsOnWorkers(
       { context: live.context, registrarPem: pem, options: 5 },
       BALLOTS + WARMUP,
     );
