@@ -2,6 +2,7 @@ import type { EncryptedBallot } from "./ballot";
 import { canonicalJson } from "./canonical-json";
 import type { ElectionContext } from "./context";
 import type { Manifest } from "./manifest";
+import { groupBackend, type PointSums } from "./primitives/backend";
 import { bytesEqual, u32be, utf8 } from "./primitives/bytes";
 import { createDlogTable, smallDiscreteLog } from "./primitives/dlog";
 import { type Ciphertext, type NonceSource, encodeCiphertext, readCiphertext } from "./primitives/elgamal";
@@ -73,89 +74,101 @@ export const MAX_TALLY_BALLOTS = 0xffffffff;
 
 // ---------------------------------------------------------------- aggregation
 
-interface Accumulator {
-  ballots: number;
-  a: (Point | null)[];
-  b: (Point | null)[];
-}
-
 /**
- * Adds verified ballots into per-option sums, reusing the decoded points: two
- * point additions per option of a ballot. `null` stands for the identity until
- * the first ballot, so the empty sum costs nothing.
+ * Adds verified ballots into per-option sums (protocol.md section 6): the sums
+ * live in the backend's PointSums (kept decoded by the native core), two slots
+ * per option, A then B, contest after contest in manifest order; one call per
+ * contest of a ballot. `remove` takes a ballot out again (a re-vote replaces
+ * the voter's earlier ballot): the group is abelian, so the sums are exactly
+ * those of the ballots added and not removed, whatever the order.
  */
 export class Aggregator {
   private ballots = 0;
-  private readonly contests: Accumulator[];
+  private readonly contestBallots: number[];
+  /** First slot of each contest. */
+  private readonly firstSlot: number[] = [];
   private readonly contestIndex = new Map<string, number>();
+  private readonly sums: PointSums;
 
   constructor(private readonly manifest: Manifest) {
-    this.contests = manifest.contests.map((contest, i) => {
+    let slots = 0;
+    manifest.contests.forEach((contest, i) => {
       this.contestIndex.set(contest.id, i);
-      return {
-        ballots: 0,
-        a: new Array<Point | null>(contest.options.length).fill(null),
-        b: new Array<Point | null>(contest.options.length).fill(null),
-      };
+      this.firstSlot.push(slots);
+      slots += 2 * contest.options.length;
     });
+    this.contestBallots = manifest.contests.map(() => 0);
+    this.sums = groupBackend().pointSums(slots);
   }
 
   /** Adds one ballot. It must have been verified (verifyBallotProofs) against this manifest. */
   add(ballot: EncryptedBallot): this {
-    for (const contest of ballot.contests) {
+    return this.apply(ballot, 1);
+  }
+
+  /** Takes out a ballot added before. */
+  remove(ballot: EncryptedBallot): this {
+    return this.apply(ballot, -1);
+  }
+
+  private apply(ballot: EncryptedBallot, sign: 1 | -1): this {
+    const indices = ballot.contests.map((contest) => {
       const index = this.contestIndex.get(contest.contestId);
       if (index === undefined) throw new RangeError(`unknown contest ${contest.contestId}`);
-      const acc = this.contests[index];
-      if (contest.selections.length !== acc.a.length)
+      if (contest.selections.length !== this.manifest.contests[index].options.length)
         throw new RangeError(`contest ${contest.contestId}: wrong number of options`);
-    }
-    for (const contest of ballot.contests) {
-      const acc = this.contests[this.contestIndex.get(contest.contestId)!];
-      acc.ballots++;
-      for (let j = 0; j < contest.selections.length; j++) {
-        const { a, b } = contest.selections[j].ciphertext;
-        const sumA = acc.a[j];
-        const sumB = acc.b[j];
-        acc.a[j] = sumA === null ? a : pointAdd(sumA, a);
-        acc.b[j] = sumB === null ? b : pointAdd(sumB, b);
-      }
-    }
-    this.ballots++;
+      return index;
+    });
+    ballot.contests.forEach((contest, c) => {
+      const points = new Uint8Array(64 * contest.selections.length);
+      contest.selections.forEach(({ ciphertext }, j) => {
+        points.set(ciphertext.a, 64 * j);
+        points.set(ciphertext.b, 64 * j + 32);
+      });
+      if (sign === 1) this.sums.add(this.firstSlot[indices[c]], points);
+      else this.sums.sub(this.firstSlot[indices[c]], points);
+      this.contestBallots[indices[c]] += sign;
+    });
+    this.ballots += sign;
     return this;
   }
 
   /** Adds a partial aggregate (e.g. one computed by another worker) of the same manifest. */
   merge(part: Aggregate): this {
-    if (part.contests.length !== this.contests.length) throw new RangeError("aggregate of another manifest");
+    if (part.contests.length !== this.contestBallots.length)
+      throw new RangeError("aggregate of another manifest");
     part.contests.forEach((contest, i) => {
-      const acc = this.contests[i];
-      if (contest.options.length !== acc.a.length) throw new RangeError("aggregate of another manifest");
-      acc.ballots += contest.ballots;
-      contest.options.forEach(({ ciphertext }, j) => {
-        const sumA = acc.a[j];
-        const sumB = acc.b[j];
-        acc.a[j] = sumA === null ? ciphertext.a : pointAdd(sumA, ciphertext.a);
-        acc.b[j] = sumB === null ? ciphertext.b : pointAdd(sumB, ciphertext.b);
-      });
+      if (contest.options.length !== this.manifest.contests[i].options.length)
+        throw new RangeError("aggregate of another manifest");
+    });
+    part.contests.forEach((contest, i) => {
+      const points = new Uint8Array(64 * contest.options.length);
+      contest.options.forEach(({ ciphertext }, j) => points.set(encodeCiphertext(ciphertext), 64 * j));
+      this.sums.add(this.firstSlot[i], points);
+      this.contestBallots[i] += contest.ballots;
     });
     this.ballots += part.ballots;
     return this;
   }
 
   result(): Aggregate {
+    const encoded = this.sums.encode();
     return {
       ballots: this.ballots,
-      contests: this.manifest.contests.map((contest, i) => {
-        const acc = this.contests[i];
-        return {
-          contestId: contest.id,
-          ballots: acc.ballots,
-          options: contest.options.map((option, j) => ({
+      contests: this.manifest.contests.map((contest, i) => ({
+        contestId: contest.id,
+        ballots: this.contestBallots[i],
+        options: contest.options.map((option, j) => {
+          const at = 32 * (this.firstSlot[i] + 2 * j);
+          return {
             optionId: option.id,
-            ciphertext: { a: acc.a[j] ?? identity(), b: acc.b[j] ?? identity() },
-          })),
-        };
-      }),
+            ciphertext: {
+              a: encoded.slice(at, at + 32) as Point,
+              b: encoded.slice(at + 32, at + 64) as Point,
+            },
+          };
+        }),
+      })),
     };
   }
 }

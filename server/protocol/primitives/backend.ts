@@ -53,6 +53,22 @@ export interface GroupBackend {
    * rangeProofCommitments over the sum.
    */
   ballotCommitments(key: Uint8Array, body: Uint8Array, shape: Uint32Array): Uint8Array;
+  /** `slots` running sums of points, each the identity at first (the tally's aggregate, protocol.md section 6). */
+  pointSums(slots: number): PointSums;
+}
+
+/**
+ * Running sums of ristretto255 points: the native core keeps them decoded (one
+ * decompression per point added, one encoding per sum at the end), wasm adds
+ * encodings with libsodium. Both give the same bytes (test/protocol/backend.test.ts).
+ */
+export interface PointSums {
+  /** sums[first + i] += the i-th 32-byte encoding of `points`; throws (changing nothing) on an invalid one. */
+  add(first: number, points: Uint8Array): void;
+  /** sums[first + i] -= the i-th 32-byte encoding of `points`; throws (changing nothing) on an invalid one. */
+  sub(first: number, points: Uint8Array): void;
+  /** Every sum's canonical encoding (the identity as 32 zero bytes), 32 bytes a slot. */
+  encode(): Uint8Array;
 }
 
 /** The native core's exports (native-rs/src/lib.rs). */
@@ -73,6 +89,7 @@ export interface NativeAddon {
   keccak256(data: Uint8Array): Uint8Array;
   ecrecover(digest: Uint8Array, signature: Uint8Array): Uint8Array | null;
   signDigest(privateKey: Uint8Array, digest: Uint8Array): Uint8Array;
+  PointSums: new (slots: number) => PointSums;
 }
 
 export const BACKEND_ENV = "BALLOT_LEDGER_CRYPTO_BACKEND";
@@ -89,6 +106,7 @@ const ADDON_FUNCTIONS = [
   "keccak256",
   "ecrecover",
   "signDigest",
+  "PointSums",
 ] as const;
 
 const IDENTITY = new Uint8Array(32);
@@ -165,6 +183,43 @@ function ballotShapeSizes(shape: Uint32Array): { body: number; output: number } 
   return { body, output };
 }
 
+/** PointSums over encodings, one libsodium addition (or subtraction) per point. */
+class WasmPointSums implements PointSums {
+  private readonly sums: Uint8Array[];
+
+  constructor(slots: number) {
+    if (!Number.isSafeInteger(slots) || slots < 0) throw new RangeError(`bad slot count ${slots}`);
+    this.sums = Array.from({ length: slots }, () => new Uint8Array(IDENTITY));
+  }
+
+  private apply(first: number, points: Uint8Array, op: (p: Uint8Array, q: Uint8Array) => Uint8Array): void {
+    if (points.length % BYTES !== 0)
+      throw new RangeError(`points must be 32 bytes each, got ${points.length} bytes`);
+    const count = points.length / BYTES;
+    if (!Number.isSafeInteger(first) || first < 0 || first + count > this.sums.length)
+      throw new RangeError(`${count} points from slot ${first} pass the last of ${this.sums.length} slots`);
+    // Computed apart, then stored: an invalid point leaves every sum as it was.
+    const next = Array.from({ length: count }, (_, i) =>
+      op(this.sums[first + i], points.subarray(BYTES * i, BYTES * (i + 1))),
+    );
+    next.forEach((sum, i) => (this.sums[first + i] = sum));
+  }
+
+  add(first: number, points: Uint8Array): void {
+    this.apply(first, points, (p, q) => sodium.crypto_core_ristretto255_add(p, q));
+  }
+
+  sub(first: number, points: Uint8Array): void {
+    this.apply(first, points, (p, q) => sodium.crypto_core_ristretto255_sub(p, q));
+  }
+
+  encode(): Uint8Array {
+    const out = new Uint8Array(BYTES * this.sums.length);
+    this.sums.forEach((sum, i) => out.set(sum, BYTES * i));
+    return out;
+  }
+}
+
 /** libsodium-wrappers-sumo; it throws where the C function returns -1. */
 export const wasmBackend: GroupBackend = {
   name: "wasm",
@@ -214,6 +269,7 @@ export const wasmBackend: GroupBackend = {
     }
     return out;
   },
+  pointSums: (slots) => new WasmPointSums(slots),
 };
 
 export function nativeBackendOf(addon: NativeAddon): GroupBackend {
@@ -226,6 +282,7 @@ export function nativeBackendOf(addon: NativeAddon): GroupBackend {
     isValidPoint: (bytes) => addon.isValidPoint(bytes),
     rangeProofCommitments: (key, a, b, lo, proof) => addon.rangeProofCommitments(key, a, b, lo, proof),
     ballotCommitments: (key, body, shape) => addon.ballotCommitments(key, body, shape),
+    pointSums: (slots) => new addon.PointSums(slots),
   };
 }
 

@@ -451,3 +451,78 @@ pub fn sign_digest(private_key: Uint8Array, digest: Uint8Array) -> Result<Uint8A
     out.push(27 + recovery.to_byte());
     Ok(Uint8Array::new(out))
 }
+
+/// Running sums of ristretto255 points kept decoded (the homomorphic tally, protocol.md section
+/// 6): `slots` sums, each starting at the identity; `add` / `sub` take the 32-byte encodings of
+/// consecutive slots from `first` on and decode each once (a point isValidPoint just checked is
+/// not decompressed again); `encode` gives every sum's encoding, 32 bytes a slot, in order.
+/// An invalid encoding or a range past the last slot changes no sum.
+#[napi(js_name = "PointSums")]
+pub struct PointSums {
+    sums: Vec<RistrettoPoint>,
+}
+
+impl PointSums {
+    fn decoded(&self, first: u32, points: &[u8]) -> Result<Vec<RistrettoPoint>> {
+        if points.len() % BYTES != 0 {
+            return Err(Error::new(
+                Status::InvalidArg,
+                format!("points must be 32 bytes each, got {} bytes", points.len()),
+            ));
+        }
+        let count = points.len() / BYTES;
+        if first as usize + count > self.sums.len() {
+            return Err(Error::new(
+                Status::InvalidArg,
+                format!(
+                    "{count} points from slot {first} pass the last of {} slots",
+                    self.sums.len()
+                ),
+            ));
+        }
+        points
+            .chunks_exact(BYTES)
+            .map(|chunk| decode_point("point", chunk))
+            .collect()
+    }
+}
+
+#[napi]
+impl PointSums {
+    #[napi(constructor)]
+    pub fn new(slots: u32) -> PointSums {
+        PointSums {
+            sums: vec![RistrettoPoint::identity(); slots as usize],
+        }
+    }
+
+    /// sums[first + i] += points[i]
+    #[napi]
+    pub fn add(&mut self, first: u32, points: Uint8Array) -> Result<()> {
+        let decoded = self.decoded(first, &points)?;
+        for (sum, point) in self.sums[first as usize..].iter_mut().zip(decoded) {
+            *sum += point;
+        }
+        Ok(())
+    }
+
+    /// sums[first + i] -= points[i]
+    #[napi]
+    pub fn sub(&mut self, first: u32, points: Uint8Array) -> Result<()> {
+        let decoded = self.decoded(first, &points)?;
+        for (sum, point) in self.sums[first as usize..].iter_mut().zip(decoded) {
+            *sum -= point;
+        }
+        Ok(())
+    }
+
+    /// Every sum's canonical encoding (the identity as 32 zero bytes), slot after slot.
+    #[napi]
+    pub fn encode(&self) -> Uint8Array {
+        let mut out = Vec::with_capacity(self.sums.len() * BYTES);
+        for sum in &self.sums {
+            out.extend_from_slice(sum.compress().as_bytes());
+        }
+        Uint8Array::new(out)
+    }
+}
