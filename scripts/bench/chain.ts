@@ -14,6 +14,7 @@
  *   blockUse           gas used / gas limit over the blocks that carry ballots (mean, max)
  *   cpuMsPerBallot     CPU (user + system, from /proc) of every node during the run, per ballot:
  *                      what one node pays to import (validators: also to seal) one ballot
+ *   diskBytesPerBallot growth of the audit node's data folder (an archive node) per ballot
  *
  * Every node of the 7 runs on this one machine, so the rate is bounded by the
  * machine's cores shared by 7 nodes; the per-node CPU is what sizes a real
@@ -57,6 +58,17 @@ interface CastBallot {
   ballot: Hex;
   sequence: bigint;
   signature: Hex;
+}
+
+/** Bytes of the files under a folder (a node's data: chain, state, indexes). */
+function folderBytes(dir: string): number {
+  let bytes = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) bytes += folderBytes(file);
+    else if (entry.isFile()) bytes += fs.statSync(file).size;
+  }
+  return bytes;
 }
 
 const castBallotsData = (ballots: readonly CastBallot[]): Hex =>
@@ -165,12 +177,11 @@ async function main() {
       throw new Error("relay accounts out of order");
     const pids = network.nodes.map((n) => n.pid());
     const cpuBefore = pids.map((pid) => (pid === null ? NaN : cpuSeconds(pid)));
+    const diskBefore = folderBytes(network.node("audit").dataDir);
     let gas = 0n;
     let recorded = 0;
     const blocks = new Set<bigint>();
-    log(
-      `sending ${batches.length} batches of up to ${batchSize} ballots from ${SENDERS} relay accounts`,
-    );
+    log(`sending ${batches.length} batches of up to ${batchSize} ballots from ${SENDERS} relay accounts`);
     const sendStart = Date.now();
     await Promise.all(
       senders.map((wallet, i) =>
@@ -183,6 +194,11 @@ async function main() {
     );
     const seconds = (Date.now() - sendStart) / 1000;
     const cpuAfter = pids.map((pid) => (pid === null ? NaN : cpuSeconds(pid)));
+    // The audit node keeps every state (archive) as every node here does; geth writes in the background, so stop it first.
+    await network.node("audit").stop();
+    const diskBytesPerBallot = Math.round(
+      (folderBytes(network.node("audit").dataDir) - diskBefore) / BALLOTS,
+    );
     const count = await e.client.readContract({
       address: e.election,
       abi: electionAbi,
@@ -214,6 +230,7 @@ async function main() {
         max: round(Math.max(...uses), 4),
       },
       cpuMsPerBallot,
+      diskBytesPerBallot,
       cores: os.availableParallelism(),
       loadAverage: os.loadavg().map((l) => round(l)),
     };
@@ -226,6 +243,7 @@ async function main() {
         `blocks ${result.blockUse.blocks}, use mean ${result.blockUse.mean}, max ${result.blockUse.max}`,
       );
       console.log(`CPU ms per ballot: ${JSON.stringify(cpuMsPerBallot)}`);
+      console.log(`disk per ballot (archive node): ${diskBytesPerBallot} bytes`);
       console.log(`load average ${result.loadAverage.join(" ")} on ${result.cores} cores`);
     }
   } finally {
