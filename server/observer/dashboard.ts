@@ -1,9 +1,20 @@
 import path from "node:path";
 import express, { type Express, type RequestHandler } from "express";
 import type { Logger } from "pino";
-import { errorHandlers, listen, perClientRateLimit, requestLog, type Listening } from "../service/http";
+import { normalizeTrackingCode, trackingCode } from "../protocol/ballot";
+import { toHex } from "../protocol/primitives/bytes";
+import type { LedgerVerdict, Verification } from "../verification/report";
+import {
+  ApiError,
+  errorHandlers,
+  listen,
+  perClientRateLimit,
+  requestLog,
+  type Listening,
+} from "../service/http";
 import { httpMetrics, metricsRoute } from "../service/metrics";
 import type { Observer } from "./observer";
+import { findingTextsScript } from "./public/finding-texts";
 
 /**
  * The observer's live view: a page with charts in Russian and English (static
@@ -11,7 +22,10 @@ import type { Observer } from "./observer";
  * code, no third-party origin, a strict Content-Security-Policy), the same
  * data as JSON at /api/status, the election's manifest (names, time zone) at
  * /api/manifest, the full verification report at /api/report, and Prometheus
- * metrics at /metrics.
+ * metrics at /metrics. Also the public ballot tracker (/track, and
+ * /api/ballots/:trackingCode): it looks a tracking code up in the observer's
+ * own index of the chain, so it answers whatever relay is down (the manifest's
+ * trackerUrls name it for the booth's receipt; docs/observer.md).
  */
 const PUBLIC_DIR = path.join(__dirname, "public");
 /** Chart.js's own browser build, from the installed package (its "exports" name only the module entries). */
@@ -35,6 +49,130 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader("Cache-Control", "no-store");
   next();
 };
+
+/** A recorded ballot as the public tracker tells it (docs/observer.md, "Public ballot tracker"). */
+export interface TrackedOnChain {
+  /** Position in the election's ledger (the BallotCast events, from 0). */
+  index: number;
+  sequence: string;
+  ballotHash: string;
+  /** Time of the block that recorded it (Unix seconds). */
+  recordedAt: number;
+  /**
+   * counted: counts (as it stands while voting is open); superseded: a later
+   * ballot of the same voter counts instead; cancelled: the voter cancelled
+   * the online vote at a precinct; excluded: fails a check of the
+   * verification and is not counted (exclusion: its finding code).
+   */
+  status: "counted" | "superseded" | "cancelled" | "excluded";
+  supersededBySequence: string | null;
+  exclusion: string | null;
+}
+
+export interface TrackAnswer {
+  trackingCode: string;
+  /** Always "chain": read by this observer from its own node, never asked of a relay. */
+  source: "chain";
+  election: string;
+  chainId: string;
+  observer: string | null;
+  /** The last block of the verification the answer comes from, and its time when known. */
+  throughBlock: string;
+  throughTime: number | null;
+  votingClosed: boolean;
+  ballots: TrackedOnChain[];
+}
+
+/**
+ * Tracking code -> ballots of the observer's index. Tracking codes are
+ * H32("tracking-code"; Q, ballotHash) (protocol.md section 5), so they are
+ * computed once per checked ballot and kept; each new verification adds the
+ * ballots checked since (a reorganisation that replaced ballots rebuilds it).
+ */
+class TrackingIndex {
+  private baseHash: string | null = null;
+  private verification: Verification | null = null;
+  private ballots: { ballotHash: string; sequence: string; recordedAt: number }[] = [];
+  private byCode = new Map<string, number[]>();
+  private verdicts = new Map<number, LedgerVerdict>();
+
+  constructor(private readonly observer: Observer) {}
+
+  private reset(baseHash: string | null): void {
+    this.baseHash = baseHash;
+    this.ballots = [];
+    this.byCode.clear();
+  }
+
+  private refresh(): Verification {
+    const verification = this.observer.latest();
+    if (verification === this.verification) return verification;
+    this.verification = verification;
+    this.verdicts = new Map(verification.verdicts.map((v) => [v.index, v]));
+    const context = verification.context;
+    const baseHash = context === null ? null : toHex(context.baseHash);
+    if (baseHash !== this.baseHash) this.reset(baseHash);
+    if (context === null) return verification;
+    // The ballots this verification judged, from the first on, without a gap.
+    const judged = this.observer.store.ledgerBallots().filter((b) => this.verdicts.has(b.index));
+    let count = 0;
+    while (count < judged.length && judged[count].index === count) count++;
+    const ledger = judged.slice(0, count);
+    const replaced =
+      ledger.length < this.ballots.length ||
+      this.ballots.some((b, i) => ledger[i].ballotHash.toLowerCase() !== b.ballotHash);
+    if (replaced) this.reset(baseHash);
+    for (const ballot of ledger.slice(this.ballots.length)) {
+      const code = trackingCode(context, ballot.ballotHash);
+      this.ballots[ballot.index] = {
+        ballotHash: ballot.ballotHash.toLowerCase(),
+        sequence: ballot.sequence,
+        recordedAt: ballot.timestamp,
+      };
+      this.byCode.set(code, [...(this.byCode.get(code) ?? []), ballot.index]);
+    }
+    return verification;
+  }
+
+  lookUp(code: string): TrackAnswer {
+    const verification = this.refresh();
+    const { store } = this.observer;
+    const ballots = (this.byCode.get(code) ?? []).map((index): TrackedOnChain => {
+      const ballot = this.ballots[index];
+      const verdict = this.verdicts.get(index);
+      const base = {
+        index,
+        sequence: ballot.sequence,
+        ballotHash: ballot.ballotHash,
+        recordedAt: ballot.recordedAt,
+      };
+      if (verdict?.status === "superseded")
+        return verdict.supersededBy === null
+          ? { ...base, status: "cancelled", supersededBySequence: null, exclusion: null }
+          : {
+              ...base,
+              status: "superseded",
+              supersededBySequence: this.ballots[verdict.supersededBy]?.sequence ?? null,
+              exclusion: null,
+            };
+      if (verdict?.status === "excluded")
+        return { ...base, status: "excluded", supersededBySequence: null, exclusion: verdict.code };
+      return { ...base, status: "counted", supersededBySequence: null, exclusion: null };
+    });
+    return {
+      trackingCode: code,
+      source: "chain",
+      election: this.observer.election,
+      chainId: verification.report.chainId,
+      observer: this.observer.observerAddress,
+      throughBlock: verification.report.throughBlock,
+      throughTime:
+        store.lastBlock().toString() === verification.report.throughBlock ? store.lastBlockTime() : null,
+      votingClosed: store.lastBlockTime() >= store.header().closesAt,
+      ballots,
+    };
+  }
+}
 
 /** HTTP metrics register once per observer registry, however many times the app is built. */
 const httpMetricsOf = new WeakMap<Observer, RequestHandler>();
@@ -66,7 +204,25 @@ export function dashboardApp(observer: Observer, logger: Logger): Express {
   app.get("/api/manifest", (_req, res) => {
     res.json({ manifest: observer.latest().manifest ?? null });
   });
+  const tracking = new TrackingIndex(observer);
+  app.get("/api/ballots/:trackingCode", (req, res) => {
+    const code = normalizeTrackingCode(String(req.params.trackingCode));
+    if (code === null)
+      throw new ApiError(400, "invalid-tracking-code", "a tracking code is 16 Crockford base32 characters");
+    const answer = tracking.lookUp(code);
+    if (answer.ballots.length === 0)
+      throw new ApiError(
+        404,
+        "unknown-tracking-code",
+        `no ballot with this tracking code is on chain (read through block ${answer.throughBlock})`,
+        { throughBlock: answer.throughBlock, throughTime: answer.throughTime },
+      );
+    res.json(answer);
+  });
   app.get("/", (_req, res) => res.sendFile(path.join(PUBLIC_DIR, "index.html")));
+  app.get("/track", (_req, res) => res.sendFile(path.join(PUBLIC_DIR, "track.html")));
+  const findingTexts = findingTextsScript();
+  app.get("/finding-texts.js", (_req, res) => res.type("text/javascript").send(findingTexts));
   app.get("/favicon.ico", (_req, res) => {
     res.status(204).end();
   });

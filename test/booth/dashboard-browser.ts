@@ -2,13 +2,15 @@
  * The observer dashboard in headless Chromium (the browser of test/booth/browser.ts),
  * at 1280 and 390 px, in English and Russian, with screenshots in out/screenshots/:
  * Chart.js charts with the manifest's names (never ids), re-votes apart from what was
- * refused, plural forms, an empty findings table that says so, no horizontal overflow
+ * refused, plural forms, findings explained by their code in the page's language (never
+ * the verifier's English), an empty findings table that says so, no horizontal overflow
  * on a phone, and no script error or Content-Security-Policy violation.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
+import { FINDING_TEXTS } from "../../server/observer/public/finding-texts";
 import type { VerificationReport } from "../../server/verification/report";
 import { launchChromium } from "./browser";
 
@@ -74,6 +76,9 @@ export async function checkDashboardInBrowser(
     expect(await page.textContent("#tally")).to.contain(report.tally!.hash);
     expect(await page.textContent("#tally")).to.contain(expected.contestName);
     expect(await page.locator("#findings tbody tr").count()).to.equal(report.findings.length);
+    const meanings = () => page.locator("#findings tbody .finding-text").allTextContents();
+    expect(report.findings.length).to.be.greaterThan(0);
+    expect(await meanings()).to.deep.equal(report.findings.map((f) => FINDING_TEXTS[f.code].en));
     expect(await page.textContent("#turnout-zone")).to.include("UTC");
     await page.screenshot({ path: path.join(SHOTS, "dashboard-1280-en.png"), fullPage: true });
 
@@ -82,6 +87,11 @@ export async function checkDashboardInBrowser(
       `ПРОВЕРКА НЕ ПРОЙДЕНА: ${expected.faults} ${expected.faults === 1 ? "нарушение" : expected.faults < 5 ? "нарушения" : "нарушений"}`,
     );
     expect(await page.textContent("#findings-heading")).to.equal("Замечания");
+    expect(await meanings()).to.deep.equal(report.findings.map((f) => FINDING_TEXTS[f.code].ru));
+    // What the page shows of the findings is Russian: the verifier's English is folded away.
+    const shownFindings = await page.locator("#findings tbody").innerText();
+    for (const { reason } of report.findings) if (reason !== "") expect(shownFindings).not.to.include(reason);
+    expect(shownFindings).to.include("подробности проверки (на английском)");
     expect((await chartData(page, "days"))!.labels![0][0]).to.equal("день 1");
     await page.screenshot({ path: path.join(SHOTS, "dashboard-1280-ru.png"), fullPage: true });
 

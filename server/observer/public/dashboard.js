@@ -1,7 +1,10 @@
-/* global document, fetch, setInterval, localStorage, navigator, Chart */
-// The observer dashboard: polls /api/status, reads the names from /api/manifest, and draws the
-// charts with Chart.js (served from this origin as /chart.js; no third-party origin, no inline
-// script). Russian and English; dates in the election's time zone; text through textContent only.
+/* global document, fetch, setInterval, localStorage, navigator, location, URLSearchParams, Chart, FINDING_TEXTS */
+// The observer's two pages, told apart by <body data-page>: the dashboard (polls /api/status, reads
+// the names from /api/manifest, draws the charts with Chart.js served from this origin as /chart.js)
+// and the public ballot tracker (track.html: /api/ballots/:code, the observer's own reading of the
+// chain). No third-party origin, no inline script; Russian and English; dates in the election's
+// time zone; text through textContent only. Findings are explained by their code (FINDING_TEXTS,
+// /finding-texts.js, from finding-texts.ts), never by the verifier's English reason.
 "use strict";
 
 const COLORS = ["#1d3557", "#2a9d8f", "#e9c46a", "#8d5fd3", "#457b9d", "#6a994e", "#f4a261", "#264653"];
@@ -61,8 +64,13 @@ const MESSAGES = {
     "findings.kind": "check",
     "findings.code": "code",
     "findings.subject": "subject",
-    "findings.reason": "reason",
+    "findings.reason": "what it means",
+    "findings.detail": "the verifier's detail (English)",
     "findings.none": "No findings: every check passed without a remark.",
+    "subject.ballot": "ballot {n} of the ledger",
+    "subject.trustee": "trustee {n}",
+    "subject.style": "ballot style «{name}»",
+    "subject.observer": "observer {address}",
     "severity.fault": "fault",
     "severity.warning": "warning",
     "verdict.holds": "Every check holds",
@@ -77,6 +85,36 @@ const MESSAGES = {
     updated: "Updated {time}",
     unreachable: "Cannot load the status ({reason}); retrying.",
     "style.unknown": "unreadable style",
+    "track.title": "Track a ballot on chain",
+    "track.intro":
+      "This tracker is run by an election observer. It looks your tracking code up on the chain, through the observer's own node: it answers even when the relays are down.",
+    "track.code": "Tracking code",
+    "track.check": "Look up",
+    "track.dashboard": "The observer's dashboard",
+    "track.working": "Looking it up on chain…",
+    "track.empty": "Enter the tracking code from your receipt.",
+    "track.invalid":
+      "This is not a tracking code: it has 16 letters and digits, such as CM4F-4YRJ-2B16-8TBN.",
+    "track.failed": "The observer could not answer ({reason}). Try again in a minute.",
+    "track.status.counted": "Counted: your ballot is in the final tally.",
+    "track.status.on-chain": "On chain: your ballot is recorded and counts, unless you vote again.",
+    "track.status.superseded":
+      "Replaced by a later ballot of the same voter (ballot number {latest}): that one counts instead.",
+    "track.status.superseded-unknown":
+      "Replaced by a later ballot of the same voter: that one counts instead.",
+    "track.status.cancelled":
+      "Cancelled: the voter cancelled the online vote at a precinct and voted on paper.",
+    "track.status.excluded": "Not counted: {reason}",
+    "track.unknown":
+      "No ballot with this tracking code is on chain. A ballot cast a moment ago may still be waiting at a relay: look again in a minute.",
+    "track.sequence": "Ballot number",
+    "track.recordedAt": "Recorded on chain",
+    "track.index": "Position in the ledger",
+    "track.ballotHash": "Ballot hash",
+    "track.source":
+      "Answer from the chain: read by {observer} from its own node, through block {block} ({time}). No relay was asked.",
+    "track.thisObserver": "this observer",
+    "track.observer": "observer {address}",
   },
   ru: {
     "app.title": "Наблюдатель за выборами",
@@ -130,8 +168,13 @@ const MESSAGES = {
     "findings.kind": "проверка",
     "findings.code": "код",
     "findings.subject": "объект",
-    "findings.reason": "причина",
+    "findings.reason": "что это значит",
+    "findings.detail": "подробности проверки (на английском)",
     "findings.none": "Замечаний нет: все проверки пройдены.",
+    "subject.ballot": "бюллетень № {n} в журнале",
+    "subject.trustee": "доверенное лицо № {n}",
+    "subject.style": "вид бюллетеня «{name}»",
+    "subject.observer": "наблюдатель {address}",
     "severity.fault": "нарушение",
     "severity.warning": "предупреждение",
     "verdict.holds": "Все проверки пройдены",
@@ -146,6 +189,35 @@ const MESSAGES = {
     updated: "Обновлено {time}",
     unreachable: "Не удалось получить состояние ({reason}); повторяем.",
     "style.unknown": "нечитаемый вид бюллетеня",
+    "track.title": "Проверка бюллетеня в блокчейне",
+    "track.intro":
+      "Эту страницу ведёт наблюдатель за выборами. Она ищет ваш код отслеживания в блокчейне через собственный узел наблюдателя, поэтому отвечает, даже когда ретрансляторы недоступны.",
+    "track.code": "Код отслеживания",
+    "track.check": "Найти",
+    "track.dashboard": "Панель наблюдателя",
+    "track.working": "Ищем в блокчейне…",
+    "track.empty": "Введите код отслеживания из квитанции.",
+    "track.invalid": "Это не код отслеживания: в нём 16 букв и цифр, например CM4F-4YRJ-2B16-8TBN.",
+    "track.failed": "Наблюдатель не ответил ({reason}). Попробуйте ещё раз через минуту.",
+    "track.status.counted": "Учтён: ваш бюллетень вошёл в окончательные итоги.",
+    "track.status.on-chain":
+      "В блокчейне: ваш бюллетень записан и будет учтён, если вы не проголосуете повторно.",
+    "track.status.superseded":
+      "Заменён более поздним бюллетенем того же избирателя (бюллетень № {latest}): учитывается он.",
+    "track.status.superseded-unknown": "Заменён более поздним бюллетенем того же избирателя: учитывается он.",
+    "track.status.cancelled":
+      "Отменён: избиратель отменил электронный голос на участке и проголосовал на бумаге.",
+    "track.status.excluded": "Не учтён: {reason}",
+    "track.unknown":
+      "Бюллетеня с этим кодом в блокчейне нет. Бюллетень, отправленный только что, может ещё ждать у ретранслятора: проверьте снова через минуту.",
+    "track.sequence": "Номер бюллетеня",
+    "track.recordedAt": "Записан в блокчейн",
+    "track.index": "Позиция в журнале",
+    "track.ballotHash": "Хеш бюллетеня",
+    "track.source":
+      "Ответ из блокчейна: {observer} прочитал его через собственный узел, до блока {block} ({time}). Ретрансляторы не опрашивались.",
+    "track.thisObserver": "этот наблюдатель",
+    "track.observer": "наблюдатель {address}",
   },
 };
 
@@ -179,6 +251,10 @@ const CHECK_NAMES = {
 let lang = "en";
 let manifest = null;
 let lastStatus = null;
+/** What the page draws again when the language changes. */
+let rerender = () => {
+  if (lastStatus !== null) render(lastStatus);
+};
 const charts = {};
 
 function initialLanguage() {
@@ -508,6 +584,18 @@ function renderTally(status) {
     );
 }
 
+/** What a finding concerns, from its structured target (never from the verifier's English subject). */
+function findingSubject(f) {
+  if (f.ballot !== undefined) return t("subject.ballot", { n: f.ballot });
+  if (f.trustee !== undefined) return t("subject.trustee", { n: f.trustee });
+  if (f.style !== undefined) return t("subject.style", { name: styleName(f.style) });
+  if (f.observer !== undefined) return t("subject.observer", { address: f.observer });
+  return CHECK_NAMES[lang][f.kind] ?? f.kind;
+}
+
+/** A finding's code as a sentence in the page's language. */
+const findingText = (code) => (FINDING_TEXTS[code] ? FINDING_TEXTS[code][lang] : code);
+
 function renderFindings(report) {
   const body = document.querySelector("#findings tbody");
   clear(body);
@@ -522,11 +610,19 @@ function renderFindings(report) {
     const row = el("tr");
     row.append(
       el("td", { class: f.severity, "data-label": t("findings.severity") }, t(`severity.${f.severity}`)),
-      el("td", { "data-label": t("findings.kind") }, CHECK_NAMES[lang][f.kind] ?? f.kind),
+      el("td", { "data-label": t("findings.kind") }, `${f.check} ${CHECK_NAMES[lang][f.kind] ?? f.kind}`),
       el("td", { class: "mono", "data-label": t("findings.code") }, f.code),
-      el("td", { class: "mono", "data-label": t("findings.subject") }, f.subject),
-      el("td", { "data-label": t("findings.reason") }, f.reason),
+      el("td", { "data-label": t("findings.subject") }, findingSubject(f)),
     );
+    // The meaning, translated by code; the verifier's own words stay available, folded, marked English.
+    const meaning = el("td", { class: "meaning", "data-label": t("findings.reason") });
+    const detail = el("details");
+    detail.append(
+      el("summary", {}, t("findings.detail")),
+      el("p", { class: "mono", lang: "en" }, `${f.subject}: ${f.reason}`),
+    );
+    meaning.append(el("p", { class: "finding-text" }, findingText(f.code)), detail);
+    row.append(meaning);
     body.append(row);
   }
 }
@@ -600,7 +696,7 @@ function applyLanguage() {
   }
   for (const button of document.querySelectorAll("button[data-lang]"))
     button.setAttribute("aria-pressed", button.dataset.lang === lang ? "true" : "false");
-  if (lastStatus !== null) render(lastStatus);
+  rerender();
 }
 
 async function refresh() {
@@ -618,6 +714,155 @@ async function refresh() {
   }
 }
 
+// ---------------------------------------------------------------- the public ballot tracker
+
+const recordedTime = (seconds) =>
+  dateTime(seconds, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    timeZoneName: "short",
+  });
+
+function trackedTitle(answer, ballot) {
+  switch (ballot.status) {
+    case "counted":
+      return t(answer.votingClosed ? "track.status.counted" : "track.status.on-chain");
+    case "superseded":
+      return ballot.supersededBySequence === null
+        ? t("track.status.superseded-unknown")
+        : t("track.status.superseded", { latest: ballot.supersededBySequence });
+    case "cancelled":
+      return t("track.status.cancelled");
+    default:
+      return t("track.status.excluded", { reason: findingText(ballot.exclusion) });
+  }
+}
+
+/** data-status, as the booth's relay tracker names them (on-chain while voting is open). */
+const trackedStatus = (answer, ballot) =>
+  ballot.status === "counted" ? (answer.votingClosed ? "counted" : "on-chain") : ballot.status;
+
+function renderTracked(box, shown) {
+  clear(box);
+  box.hidden = false;
+  if (shown.kind === "error") {
+    box.className = "track-result result-bad";
+    delete box.dataset.status;
+    box.append(el("p", { class: "result-title" }, shown.message()));
+    return;
+  }
+  const answer = shown.answer;
+  box.dataset.source = "chain";
+  const source = el(
+    "p",
+    { class: "muted", id: "track-source" },
+    t("track.source", {
+      observer: answer.observer ? t("track.observer", { address: answer.observer }) : t("track.thisObserver"),
+      block: answer.throughBlock,
+      time: answer.throughTime === null ? "…" : recordedTime(answer.throughTime),
+    }),
+  );
+  if (answer.ballots.length === 0) {
+    box.className = "track-result result-bad";
+    box.dataset.status = "unknown";
+    box.append(el("p", { class: "result-title" }, t("track.unknown")), source);
+    return;
+  }
+  // One ballot per tracking code in practice (80 bits); the latest first if two ever share one.
+  const ballots = [...answer.ballots].reverse();
+  const first = ballots[0];
+  box.dataset.status = trackedStatus(answer, first);
+  box.className = `track-result ${first.status === "excluded" ? "result-bad" : first.status === "counted" ? "result-good" : "result-info"}`;
+  for (const ballot of ballots) {
+    const rows = [
+      [t("track.code"), answer.trackingCode],
+      [t("track.sequence"), ballot.sequence],
+      [t("track.recordedAt"), recordedTime(ballot.recordedAt)],
+      [t("track.index"), String(ballot.index)],
+      [t("track.ballotHash"), ballot.ballotHash],
+    ];
+    const list = el("dl");
+    for (const [name, value] of rows) {
+      const line = el("div");
+      line.append(el("dt", {}, name), el("dd", { class: "mono" }, value));
+      list.append(line);
+    }
+    box.append(el("p", { class: "result-title" }, trackedTitle(answer, ballot)), list);
+  }
+  box.append(source);
+}
+
+async function startTracker() {
+  const form = document.getElementById("form-track");
+  const input = document.getElementById("input-tracking-code");
+  const status = document.getElementById("track-status");
+  const box = document.getElementById("track-result");
+  let shown = null;
+  rerender = () => {
+    document.getElementById("election-title").textContent = manifest ? localized(manifest.title) : "";
+    if (shown !== null) renderTracked(box, shown);
+  };
+  try {
+    const answer = await fetch("/api/manifest", { cache: "no-store" });
+    if (answer.ok) manifest = (await answer.json()).manifest;
+  } catch {
+    // The tracker works without the names.
+  }
+  rerender();
+  const lookUp = async () => {
+    const code = input.value.trim();
+    if (code === "") {
+      shown = { kind: "error", message: () => t("track.empty") };
+      renderTracked(box, shown);
+      return;
+    }
+    status.textContent = t("track.working");
+    try {
+      const response = await fetch(`/api/ballots/${encodeURIComponent(code)}`, { cache: "no-store" });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        shown = { kind: "found", answer: body };
+        input.value = body.trackingCode;
+      } else if (response.status === 404 && body.error && body.error.code === "unknown-tracking-code")
+        shown = {
+          kind: "found",
+          answer: {
+            trackingCode: code,
+            observer: null,
+            throughBlock: body.error.throughBlock,
+            throughTime: body.error.throughTime,
+            ballots: [],
+          },
+        };
+      else if (body.error && body.error.code === "invalid-tracking-code")
+        shown = { kind: "error", message: () => t("track.invalid") };
+      else {
+        const reason = body.error ? body.error.code : `HTTP ${response.status}`;
+        shown = { kind: "error", message: () => t("track.failed", { reason }) };
+      }
+    } catch (error) {
+      shown = { kind: "error", message: () => t("track.failed", { reason: error.message }) };
+    } finally {
+      status.textContent = "";
+    }
+    renderTracked(box, shown);
+    box.focus();
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    lookUp();
+  });
+  const fromLink = new URLSearchParams(location.search).get("code");
+  if (fromLink !== null) {
+    input.value = fromLink;
+    lookUp();
+  }
+}
+
 lang = initialLanguage();
 for (const button of document.querySelectorAll("button[data-lang]"))
   button.addEventListener("click", () => {
@@ -630,5 +875,8 @@ for (const button of document.querySelectorAll("button[data-lang]"))
     applyLanguage();
   });
 applyLanguage();
-refresh();
-setInterval(refresh, 5000);
+if (document.body.dataset.page === "track") startTracker();
+else {
+  refresh();
+  setInterval(refresh, 5000);
+}
