@@ -1,12 +1,14 @@
 /**
  * The booth tests' election: a local Hardhat node, a real election with a real
  * key ceremony (setUpElection), the real registrar and two real relays on
- * loopback, the booth built with the production build and served by relay A.
+ * loopback, the booth built with the production build and served by relay A,
+ * and a real observer whose public tracker the manifest names (trackerUrls).
  */
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import express, { type Express } from "express";
 import pino from "pino";
 import { walletClientFor } from "../../server/chain/clients";
 import { roleId } from "../../server/chain/deploy";
@@ -17,6 +19,9 @@ import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { startRegistrar, type RunningRegistrar } from "../../server/registrar/app";
 import { hashRoll, RollIdentityProvider } from "../../server/registrar/roll";
 import { startRelay, type RunningRelay } from "../../server/relay/app";
+import { dashboardApp } from "../../server/observer/dashboard";
+import { Observer } from "../../server/observer/observer";
+import { listen, type Listening } from "../../server/service/http";
 import { buildBooth, type BoothBuild } from "../../scripts/build-booth";
 import { advanceTimeTo, setUpElection, type ElectionOnChain } from "../chain/election-flow";
 
@@ -26,7 +31,7 @@ const text = (en: string, ru: string) => ({ en, ru });
  * Two districts: North votes mayor + council (choose 1 to 2), South votes
  * mayor + referendum (optional). The manifest publishes the booth's digest.
  */
-export function boothManifest(opensAt: number, boothSha256?: string): Manifest {
+export function boothManifest(opensAt: number, boothSha256?: string, trackerUrls?: string[]): Manifest {
   const parsed = parseManifest({
     version: 1,
     electionId: "city-2031",
@@ -78,6 +83,7 @@ export function boothManifest(opensAt: number, boothSha256?: string): Manifest {
       "City Election Commission, +7 495 000-00-00, complaints@city.example",
       "Городская избирательная комиссия, +7 495 000-00-00, complaints@city.example",
     ),
+    trackerUrls,
   });
   if (!parsed.ok) throw new Error(parsed.reason);
   return parsed.manifest;
@@ -106,6 +112,12 @@ export interface BoothElection {
   relayB: RunningRelay;
   /** The first relay of the booth's order: nothing listens there. */
   deadRelayUrl: string;
+  /** Follows the election from the node; serves the dashboard and the public tracker. */
+  observer: Observer;
+  /** Where the observer's pages are served. */
+  observerUrl: string;
+  /** The manifest's public tracker: observerUrl + "/track". */
+  trackerUrl: string;
   booth: BoothBuild;
   dir: string;
   stop(): Promise<void>;
@@ -137,7 +149,20 @@ export async function startBoothElection(): Promise<BoothElection> {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const chain = await setUpElection(node, (opensAt) => boothManifest(opensAt, booth.manifest.boothSha256));
+    // The observer's address goes into the manifest, which is on chain before the observer can start:
+    // its port is taken first (port 0, kept), and its pages are served there once it runs.
+    let observerApp: Express | null = null;
+    const front = express();
+    front.use((req, res, next) => {
+      if (observerApp === null) res.status(503).end();
+      else observerApp(req, res, next);
+    });
+    const observerHttp: Listening = await listen(front, "127.0.0.1", 0);
+    started.push(observerHttp);
+    const trackerUrl = `${observerHttp.url}/track`;
+    const chain = await setUpElection(node, (opensAt) =>
+      boothManifest(opensAt, booth.manifest.boothSha256, [trackerUrl]),
+    );
     // A second relay account (accounts 0-3 and the trustees 4-6 are taken).
     const relayBKey = node.privateKeys[10];
     await sendElectionTx(chain.commission, chain.client, chain.election, "grantRole", [
@@ -191,7 +216,38 @@ export async function startBoothElection(): Promise<BoothElection> {
       { port: relayAPort },
     );
     started.push(relayA);
-    return { node, chain, registrar, relayA, relayB, deadRelayUrl, booth, dir, stop };
+
+    const observer = await Observer.open({
+      endpoint: chain.endpoint,
+      election: chain.election,
+      dataDir: path.join(dir, "observer"),
+      threads: 0,
+      pollIntervalMs: 300,
+      logger: silent,
+    });
+    const following = observer.run();
+    started.push({
+      close: async () => {
+        observer.stop();
+        await following;
+        await observer.close();
+      },
+    });
+    observerApp = dashboardApp(observer, silent);
+    return {
+      node,
+      chain,
+      registrar,
+      relayA,
+      relayB,
+      deadRelayUrl,
+      observer,
+      observerUrl: observerHttp.url,
+      trackerUrl,
+      booth,
+      dir,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

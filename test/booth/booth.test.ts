@@ -44,6 +44,7 @@ describe("web booth in headless Chromium", function () {
   const pageErrors: Logged[] = [];
   const contexts: BrowserContext[] = [];
   let alice: Page;
+  let bob: Page;
   let carol: Page;
   const aliceCodes: string[] = [];
   let aliceKeyFile = "";
@@ -427,7 +428,17 @@ describe("web booth in headless Chromium", function () {
     expect(await alice.textContent("#election-window")).to.include("Europe/Moscow");
     expect(await alice.getAttribute("#button-receipt-download", "class")).to.include("primary");
     expect((await alice.getAttribute("#button-revote", "class")) ?? "").not.to.include("primary");
-    expect(await alice.getAttribute("#receipt-track", "href")).to.equal(`track.html?code=${code}`);
+    // The receipt links the manifest's public tracker (the observer's), then every relay's tracker.
+    expect(await alice.getAttribute("#receipt-track", "href")).to.equal(`${e.trackerUrl}?code=${code}`);
+    expect(await alice.textContent("#receipt-track-hint")).to.include("even if every relay is down");
+    const fallbacks = await alice
+      .locator("#receipt-track-others a")
+      .evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+    expect(fallbacks).to.deep.equal([
+      `track.html?code=${code}`,
+      `${e.deadRelayUrl}/track.html?code=${code}`,
+      `${e.relayB.url}/track.html?code=${code}`,
+    ]);
     await shot(alice, "11-receipt");
 
     const receipt = JSON.parse(await download(alice, "#button-receipt-download"));
@@ -508,7 +519,7 @@ describe("web booth in headless Chromium", function () {
       isMobile: true,
       hasTouch: true,
     };
-    const bob = await newPage(phone);
+    bob = await newPage(phone);
     await openBooth(bob);
     await shot(bob, "15-phone-sign-in");
     await signIn(bob, VOTERS.bob);
@@ -575,8 +586,12 @@ describe("web booth in headless Chromium", function () {
     const tracker = await newPage();
     await tracker.goto(`${e.relayA.url}/track.html?code=${aliceCodes[1]}`);
     await tracker.locator("#track-result[data-status=superseded]").waitFor();
-    expect(await tracker.textContent("#track-result")).to.include(
-      `replaced by a later ballot of the same voter (ballot number 3)`,
+    const superseded = (await tracker.textContent("#track-result"))!;
+    expect(superseded).to.include(`replaced by a later ballot of the same voter (ballot number 3)`);
+    // Where the answer comes from: a relay; the observer's tracker (the chain itself) is linked beside it.
+    expect(superseded).to.include("Answer from relay");
+    expect(await tracker.getAttribute("#track-public a", "href")).to.equal(
+      `${e.trackerUrl}?code=${aliceCodes[1]}`,
     );
     await shot(tracker, "19-track-superseded");
 
@@ -672,6 +687,58 @@ describe("web booth in headless Chromium", function () {
       council: { "council-a": 0, "council-b": 1, "council-c": 0, "council-d": 1 },
       referendum: { yes: 1, no: 0 },
     });
+  });
+
+  it("with the relays down, the receipt's track link still finds the ballot on chain at the observer's tracker", async () => {
+    const code = (await bob.textContent("#receipt-code"))!.trim();
+    // The observer has read the close of voting and judged the ballot (it follows the chain by itself).
+    for (let i = 0; ; i++) {
+      const answer = await fetch(`${e.observerUrl}/api/ballots/${code}`);
+      if (answer.ok && ((await answer.json()) as { votingClosed: boolean }).votingClosed) break;
+      if (i > 600) throw new Error(`the observer did not find ${code} on chain`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The relay that served the booth and the relay that took the ballot both stop.
+    await e.relayA.close();
+    await e.relayB.close();
+    for (const url of [e.relayA.url, e.relayB.url])
+      expect(
+        await fetch(`${url}/v1/election`).then(
+          () => "answered",
+          () => "down",
+        ),
+      ).to.equal("down");
+
+    const href = (await bob.getAttribute("#receipt-track", "href"))!;
+    expect(href).to.equal(`${e.trackerUrl}?code=${code}`);
+    await bob.click("#receipt-track");
+    await bob.waitForURL(href);
+    const result = bob.locator("#track-result[data-source=chain][data-status=counted]");
+    await result.waitFor();
+    const shown = (await result.textContent())!;
+    expect(shown).to.include("Counted: your ballot is in the final tally.");
+    expect(shown).to.include("Answer from the chain");
+    expect(shown).to.include("No relay was asked.");
+    expect(shown).to.include(code);
+    expect(await bob.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(390);
+    await shot(bob, "24-public-tracker-relays-down");
+    await bob.click("button[data-lang=ru]");
+    const russian = (await result.textContent())!;
+    expect(russian).to.include("Учтён: ваш бюллетень вошёл в окончательные итоги.");
+    expect(russian).to.include("Ответ из блокчейна");
+    expect(russian).not.to.match(/Counted|Answer from/);
+    await shot(bob, "24b-public-tracker-russian");
+
+    // A code the chain does not hold, and a string that is no code, are told apart.
+    await bob.fill("#input-tracking-code", aliceCodes[0]); // challenged, never cast
+    await bob.click("#form-track button[type=submit]");
+    await bob.locator("#track-result[data-status=unknown]").waitFor();
+    expect(await bob.textContent("#track-result")).to.include("Бюллетеня с этим кодом в блокчейне нет");
+    await bob.fill("#input-tracking-code", "not a code");
+    await bob.click("#form-track button[type=submit]");
+    await bob.waitForFunction(() =>
+      document.querySelector("#track-result")?.textContent?.includes("Это не код"),
+    );
   });
 
   it("no page met a Content-Security-Policy violation or an uncaught script error", () => {

@@ -45,6 +45,8 @@ export interface BoothElection {
   relayUrls: string[];
   registrarUrl: string | null;
   revotesAllowed: boolean;
+  /** The manifest's public trackers (trackerUrls): observers that look a ballot up on chain. */
+  publicTrackers: string[];
 }
 
 export class ElectionDataError extends Error {}
@@ -100,7 +102,39 @@ export function boothElectionOf(value: unknown, pageOrigin: string): BoothElecti
     relayUrls: relayOrder(info.relayUrls, pageOrigin),
     registrarUrl: info.registrarUrl === null ? null : baseUrl(info.registrarUrl),
     revotesAllowed: info.revotePolicy === "last-ballot-counts",
+    publicTrackers: manifest.manifest.trackerUrls ?? [],
   };
+}
+
+/** A page where a voter looks a tracking code up. */
+export interface TrackerLink {
+  /** observer: a public tracker of the manifest (reads the chain); relay: a relay's tracker. */
+  kind: "observer" | "relay";
+  host: string;
+  href: string;
+}
+
+/**
+ * Every tracker for a code, best first: the manifest's public trackers (an
+ * observer's own reading of the chain, whatever relay is down), then the
+ * tracker of the relay serving this page, then the other relays' trackers.
+ */
+export function trackerLinks(election: BoothElection, code: string, pageOrigin: string): TrackerLink[] {
+  const query = `?code=${encodeURIComponent(code)}`;
+  const relays = relayOrder([pageOrigin, ...election.relayUrls], pageOrigin);
+  return [
+    ...election.publicTrackers.map((url) => ({
+      kind: "observer" as const,
+      host: new URL(url).host,
+      href: `${url}${query}`,
+    })),
+    ...relays.map((url) => ({
+      kind: "relay" as const,
+      host: new URL(url).host,
+      // This page's own tracker relatively (the booth may be served under a path).
+      href: url === baseUrl(pageOrigin) ? `track.html${query}` : `${url}/track.html${query}`,
+    })),
+  ];
 }
 
 /** Fetches and checks the serving relay's election data. */

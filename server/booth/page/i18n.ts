@@ -114,7 +114,7 @@ const en = {
   "track.status.superseded":
     "Superseded: on chain in block {block}, but replaced by a later ballot of the same voter (ballot number {latest}).",
   "track.status.rejected": "Rejected: {reason}",
-  "track.relay": "Answered by {url}",
+  "track.relay": "Answer from relay {url}: what its queue and its own copy of the chain say.",
   "track.transaction": "Transaction",
   "track.sequence": "Ballot number",
   "track.acceptedAt": "Accepted at",
@@ -196,6 +196,12 @@ const en = {
   "ballot.tooMany": "{contest}: choose at most {max}.",
   "receipt.trackHint":
     "The tracker asks every relay of this election, so it works even if the relay that accepted your ballot is down.",
+  "receipt.trackHintPublic":
+    "This tracker is run by an election observer: it looks your ballot up on the chain itself, so it works even if every relay is down.",
+  "receipt.trackOthers": "Other trackers:",
+  "receipt.trackObserver": "observer {host}",
+  "receipt.trackRelay": "relay {host}",
+  "track.public": "See it on the chain itself, at an observer's tracker:",
   "receipt.done": "Finish",
   "receipt.finished": "You can close this page. Keep the receipt and the tracking code.",
   "checker.okTitle": "The booth was honest: the ballot encrypts exactly these choices.",
@@ -342,7 +348,7 @@ const ru: Record<MessageKey, string> = {
   "track.status.superseded":
     "Заменён: записан в блоке {block}, но избиратель позже отправил новый бюллетень (номер {latest}).",
   "track.status.rejected": "Отклонён: {reason}",
-  "track.relay": "Ответил {url}",
+  "track.relay": "Ответ ретранслятора {url}: по его очереди и его собственной копии блокчейна.",
   "track.transaction": "Транзакция",
   "track.sequence": "Номер бюллетеня",
   "track.acceptedAt": "Принят",
@@ -428,6 +434,12 @@ const ru: Record<MessageKey, string> = {
   "ballot.tooMany": "{contest}: можно выбрать не более {max}.",
   "receipt.trackHint":
     "Страница отслеживания опрашивает все ретрансляторы этих выборов, поэтому работает, даже если принявший бюллетень ретранслятор недоступен.",
+  "receipt.trackHintPublic":
+    "Эту страницу отслеживания ведёт наблюдатель за выборами: он ищет ваш бюллетень прямо в блокчейне, поэтому она работает, даже если недоступны все ретрансляторы.",
+  "receipt.trackOthers": "Другие страницы отслеживания:",
+  "receipt.trackObserver": "наблюдатель {host}",
+  "receipt.trackRelay": "ретранслятор {host}",
+  "track.public": "Проверить прямо в блокчейне на странице наблюдателя:",
   "receipt.done": "Завершить",
   "receipt.finished": "Эту страницу можно закрыть. Сохраните квитанцию и код отслеживания.",
   "checker.okTitle": "Кабина не обманула: в бюллетене зашифрован именно этот выбор.",

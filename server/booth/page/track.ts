@@ -2,7 +2,7 @@ import { normalizeTrackingCode } from "../../protocol/ballot";
 import { initCrypto } from "../../protocol/primitives/sodium";
 import { fetchBallotStatus, ServiceError, type RelayBallotStatus } from "../../voter/services-client";
 import { byId, clearError, el, formatTime, setBusy, setStatus, setUpLanguage, showError } from "./dom";
-import { loadBoothElection, relayOrder, type BoothElection } from "./election";
+import { loadBoothElection, relayOrder, trackerLinks, type BoothElection } from "./election";
 import { BoothError, explain } from "./errors";
 import { isMessageKey, t, type MessageKey } from "./i18n";
 
@@ -12,7 +12,9 @@ import { isMessageKey, t, type MessageKey } from "./i18n";
  * queued / on chain / counted / superseded / rejected. "Superseded" needs the
  * relay's latestSequence (the voter's newest ballot on chain); "counted"
  * means on chain, not superseded, and voting closed (the relay checked the
- * ballot exactly as observers do, so it enters the tally).
+ * ballot exactly as observers do, so it enters the tally). The answer says
+ * which relay gave it; the manifest's public trackers (observers reading the
+ * chain themselves) are linked beside it.
  */
 type RelayAnswer = RelayBallotStatus & { latestSequence?: string | null };
 
@@ -79,10 +81,28 @@ async function lookUp(election: BoothElection, code: string): Promise<Found | nu
   return null;
 }
 
+/** Links to the manifest's public trackers (observers), or nothing when it names none. */
+function publicTrackers(election: BoothElection, code: string): HTMLElement[] {
+  const links = trackerLinks(election, code, location.origin).filter((link) => link.kind === "observer");
+  if (links.length === 0) return [];
+  return [
+    el(
+      "p",
+      { id: "track-public" },
+      t("track.public"),
+      ...links.flatMap((link, i) => [
+        i === 0 ? " " : ", ",
+        el("a", { href: link.href }, t("receipt.trackObserver", { host: link.host })),
+      ]),
+    ),
+  ];
+}
+
 function renderFound(election: BoothElection, found: Found | null, code: string): void {
   const box = byId("track-result");
   box.hidden = false;
   box.replaceChildren();
+  box.dataset.source = "relay";
   if (found === null) {
     box.className = "result result-bad";
     box.append(
@@ -96,7 +116,9 @@ function renderFound(election: BoothElection, found: Found | null, code: string)
             .join(", "),
         }),
       ),
-      el("p", {}, t("track.unknownHint")),
+      ...(election.publicTrackers.length > 0
+        ? publicTrackers(election, code)
+        : [el("p", {}, t("track.unknownHint"))]),
     );
     return;
   }
@@ -122,6 +144,7 @@ function renderFound(election: BoothElection, found: Found | null, code: string)
       ),
     ),
     el("p", { class: "muted" }, t("track.relay", { url: found.url })),
+    ...publicTrackers(election, code),
   );
   if (answer.status === "on-chain" && answer.latestSequence === undefined)
     box.append(el("p", { class: "muted" }, t("track.noSupersedeInfo")));

@@ -40,7 +40,7 @@ import {
   showSection,
   timeZoneName,
 } from "./dom";
-import { loadBoothElection, type BoothElection } from "./election";
+import { loadBoothElection, trackerLinks, type BoothElection, type TrackerLink } from "./election";
 import { BoothError, explain, type Service } from "./errors";
 import { localized, t } from "./i18n";
 import {
@@ -226,7 +226,7 @@ class BoothPage {
           {},
           el(
             "a",
-            { href: `track.html?code=${encodeURIComponent(b.trackingCode)}` },
+            { href: trackerLinks(this.election, b.trackingCode, location.origin)[0].href },
             t("history.entry", { n: b.sequence, code: b.trackingCode }),
           ),
         ),
@@ -613,8 +613,24 @@ class BoothPage {
         el("div", { class: "choice" }, el("dt", {}, name), el("dd", { class: "mono" }, value)),
       ),
     );
-    byId<HTMLAnchorElement>("receipt-track").href =
-      `track.html?code=${encodeURIComponent(cast.trackingCode)}`;
+    // The first tracker (an observer's public tracker when the manifest names one: it reads the chain
+    // itself, so it answers when the relays are down), then the others as fallbacks.
+    const [best, ...others] = trackerLinks(this.election, cast.trackingCode, location.origin);
+    byId<HTMLAnchorElement>("receipt-track").href = best.href;
+    byId("receipt-track-hint").textContent = t(
+      best.kind === "observer" ? "receipt.trackHintPublic" : "receipt.trackHint",
+    );
+    const label = (link: TrackerLink) =>
+      t(link.kind === "observer" ? "receipt.trackObserver" : "receipt.trackRelay", { host: link.host });
+    const othersLine = byId("receipt-track-others");
+    othersLine.hidden = others.length === 0;
+    othersLine.replaceChildren(
+      t("receipt.trackOthers"),
+      ...others.flatMap((link, i) => [
+        i === 0 ? " " : ", ",
+        el("a", { href: link.href, "data-kind": link.kind }, label(link)),
+      ]),
+    );
     byId("button-revote").hidden = !this.canVote();
     byId("receipt-no-revote").hidden = this.election.revotesAllowed;
   }
