@@ -1,8 +1,7 @@
 import type { Hex } from "viem";
 import { toHex } from "../protocol/primitives/bytes";
-import type { Aggregate } from "../protocol/tally";
 import { aggregateHash } from "../protocol/tally";
-import { canonicalTally, encodeTally, tallyHash, verdictsHash } from "../protocol/tally-hash";
+import { canonicalTally, encodeTally, tallyHash } from "../protocol/tally-hash";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
 import { checkAttestations } from "./attestations";
 import { checkBallots } from "./ballots";
@@ -75,18 +74,7 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
     reconciliation = checkReconciliation(manifest, input, input.ballots, verdicts, findings);
     const wantTally = options.computeTally || header.decryptionShares.length > 0 || header.result !== null;
     if (wantTally) {
-      const cacheKey = toHex(
-        verdictsHash(
-          context,
-          verdicts.map((v) => v.status),
-        ),
-      );
-      let aggregate: Aggregate | undefined = options.aggregateCache?.get(cacheKey);
-      if (aggregate === undefined) {
-        aggregate = aggregateCounted(input, context, verdicts, findings);
-        options.aggregateCache?.clear();
-        options.aggregateCache?.set(cacheKey, aggregate);
-      }
+      const aggregate = aggregateCounted(input, context, verdicts, findings, options.runningAggregate);
       const ownAggregateHash = toHex(aggregateHash(context, aggregate));
       const shares = checkDecryptionShares(
         header.decryptionShares,

@@ -8,6 +8,7 @@ import type { CanonicalTally } from "../protocol/tally-hash";
 import type { CheckName, Finding } from "./findings";
 import type { BallotInspection } from "./inspection";
 import type { CancellationCheck, ReconciliationRow } from "./reconciliation";
+import type { RunningAggregate } from "./result";
 
 /** The types the verification takes and gives (docs/record.md, "What audit verify checks"). */
 
@@ -55,8 +56,11 @@ export interface VerificationOptions {
    * decryption share is posted (audit and trustees: yes; the observer: once voting closed).
    */
   computeTally?: boolean;
-  /** The last aggregate computed, by verdictsHash of the counted set (the observer keeps it between rounds). */
-  aggregateCache?: Map<string, Aggregate>;
+  /**
+   * The aggregate of the last verification, brought up to date with only the
+   * ballots counted or no longer counted since (the observer keeps it between rounds).
+   */
+  runningAggregate?: RunningAggregate;
 }
 
 export type CheckStatus = "holds" | "fails" | "pending";

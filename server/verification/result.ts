@@ -24,20 +24,76 @@ export function aggregateCounted(
   context: ElectionContext,
   verdicts: readonly LedgerVerdict[],
   findings: Findings,
+  running: RunningAggregate = new RunningAggregate(),
 ): Aggregate {
-  const indices = verdicts.filter((v) => v.status === "counted").map((v) => v.index);
-  const aggregator = new Aggregator(context.manifest);
-  let position = 0;
-  for (const bytes of input.ballotBytes(indices)) {
-    const decoded = decodeBallot(context, bytes);
-    if (decoded.ok) aggregator.add(decoded.ballot);
-    else
-      findings.fault("V8.1", "counted-undecodable", `ballot ${indices[position]}`, decoded.reason, {
-        ballot: indices[position],
-      });
-    position++;
+  const counted = verdicts.filter((v) => v.status === "counted").map((v) => v.index);
+  running.update(input, context, counted);
+  for (const index of counted) {
+    const reason = running.undecodable.get(index);
+    if (reason !== undefined)
+      findings.fault("V8.1", "counted-undecodable", `ballot ${index}`, reason, { ballot: index });
   }
-  return aggregator.result();
+  return running.result();
+}
+
+/**
+ * The aggregate of the counted ballots, kept from one verification to the
+ * next (the observer's, as the chain grows): each update decodes and adds
+ * only the ballots newly counted and takes out those no longer counted (a
+ * re-vote supersedes the voter's earlier ballot). ElGamal is additively
+ * homomorphic and the group abelian, so the sums are exactly those of the
+ * counted set, whatever the order: the aggregate's bytes are those of
+ * aggregating the counted ballots afresh. It holds one number per counted
+ * ballot (at most one per voter) and the sums; a new context starts it again.
+ */
+export class RunningAggregate {
+  /** The base hash Q of the election the sums are of (it binds the manifest and the key). */
+  private baseHash: string | null = null;
+  private aggregator: Aggregator | null = null;
+  /** Counted ballots in the sums (the decodable ones) or in `undecodable`. */
+  private readonly counted = new Set<number>();
+  /** Counted ballots whose bytes do not decode (V8.1), with the reason. */
+  readonly undecodable = new Map<number, string>();
+
+  /** Brings the sums to exactly the ballots `counted` (indices in chain order). */
+  update(
+    input: Pick<VerificationInput, "ballotBytes">,
+    context: ElectionContext,
+    counted: readonly number[],
+  ): void {
+    if (this.baseHash !== toHex(context.baseHash)) {
+      this.baseHash = toHex(context.baseHash);
+      this.aggregator = new Aggregator(context.manifest);
+      this.counted.clear();
+      this.undecodable.clear();
+    }
+    const aggregator = this.aggregator!;
+    const wanted = new Set(counted);
+    const added = counted.filter((index) => !this.counted.has(index));
+    const removed = [...this.counted].filter((index) => !wanted.has(index)).sort((x, y) => x - y);
+    let position = 0;
+    for (const bytes of input.ballotBytes(removed)) {
+      const index = removed[position++];
+      this.counted.delete(index);
+      if (this.undecodable.delete(index)) continue;
+      const decoded = decodeBallot(context, bytes);
+      if (!decoded.ok) throw new Error(`ballot ${index} was added to the aggregate but no longer decodes`);
+      aggregator.remove(decoded.ballot);
+    }
+    position = 0;
+    for (const bytes of input.ballotBytes(added)) {
+      const index = added[position++];
+      this.counted.add(index);
+      const decoded = decodeBallot(context, bytes);
+      if (decoded.ok) aggregator.add(decoded.ballot);
+      else this.undecodable.set(index, decoded.reason);
+    }
+  }
+
+  result(): Aggregate {
+    if (this.aggregator === null) throw new Error("the running aggregate has not been updated");
+    return this.aggregator.result();
+  }
 }
 
 /** Names the options where a published result differs from the recomputed one. */
