@@ -11,10 +11,10 @@ import {
   type ChainEndpoint,
 } from "../chain/clients";
 import type { ChainPublicClient } from "../chain/deploy";
+import { fetchElectionLogs, foldLogs, type ElectionLog } from "../chain/election-reader";
 import {
   blockHashAt,
   confirmedHead,
-  foldRange,
   observerStanding,
   postAttestation,
   readElectionHeader,
@@ -22,20 +22,21 @@ import {
 } from "../chain/election-follower";
 import { signAttestation } from "../protocol/attestation";
 import { toHex } from "../protocol/primitives/bytes";
-import type { ElectionRecord } from "../protocol/record";
+import type { ElectionRecord, RecordBallot } from "../protocol/record";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
-import type { Aggregate } from "../protocol/tally";
 import { serviceRegistry } from "../service/metrics";
 import {
   directChecker,
-  inspectBallots,
   noContextChecker,
+  startInspection,
   type BallotChecker,
+  type BallotInspection,
 } from "../verification/inspection";
 import { recoverAttestationSigners } from "../verification/attestations";
+import { RunningAggregate } from "../verification/result";
 import { verifyElection } from "../verification/pipeline";
 import { inspectCancellations, type CancellationCheck } from "../verification/reconciliation";
-import type { Verification } from "../verification/report";
+import type { RecordHeader, Verification } from "../verification/report";
 import { electionRulesOf, headerOf, type ElectionRules } from "../verification/rules";
 import { VerifierPool } from "../verifier/pool";
 import { ObserverMetrics } from "./metrics";
@@ -59,8 +60,14 @@ export interface ObserverOptions {
   confirmations?: number;
   /** Blocks per eth_getLogs call; default 2,000. */
   pageSize?: bigint;
-  /** Blocks committed to the index at once; default: pageSize. */
+  /** Blocks committed to the index at once, at most; default: pageSize. */
   rangeBlocks?: bigint;
+  /**
+   * A range is cut after the block where it reaches this many ballots (the
+   * next ranges are sized by it), so that checking one range overlaps with
+   * indexing the next; default 500.
+   */
+  rangeBallots?: number;
   /** Pause between rounds of following; default 2 s. */
   pollIntervalMs?: number;
   /** The observer's private key: signs the attestation, and posts it when it holds the observer role. */
@@ -94,6 +101,7 @@ export interface SyncProgress {
 }
 
 const DEFAULT_PAGE = 2_000n;
+const DEFAULT_RANGE_BALLOTS = 500;
 
 export class Observer {
   readonly registry: Registry;
@@ -102,8 +110,9 @@ export class Observer {
   private readonly client: ChainPublicClient;
   private readonly account: PrivateKeyAccount | null;
   private readonly wallet: AccountWalletClient | null;
-  private pool: { key: string; checker: BallotChecker; close(): Promise<void> } | null = null;
-  private readonly aggregateCache = new Map<string, Aggregate>();
+  /** The verifier pool for the current rules, started once (and again only when the rules change). */
+  private pool: { key: string; ready: Promise<VerifierPool> } | null = null;
+  private runningAggregate = new RunningAggregate();
   /** The signers of the indexed attestations (V9.1), recovered after each sync. */
   private attestationSigners: (Address | null)[] = [];
   private verification: Verification | null = null;
@@ -199,8 +208,6 @@ export class Observer {
   }
 
   private async follow(): Promise<SyncProgress> {
-    const pageSize = this.options.pageSize ?? DEFAULT_PAGE;
-    const rangeBlocks = this.options.rangeBlocks ?? pageSize;
     const head = await confirmedHead(this.client, this.confirmations);
     this.head = head;
     this.metrics.chainHead.set(Number(head) + this.confirmations);
@@ -223,17 +230,83 @@ export class Observer {
       progress.verifierStartSeconds += this.verifierStartSeconds - startBefore;
     };
     await this.checkStillOnChain();
+    // Checking runs beside the indexing: each committed range is checked while the next is read.
+    let checking: Promise<void> | null = null;
+    let checkAgain = false;
+    const checkInBackground = () => {
+      if (checking !== null) {
+        checkAgain = true;
+        return;
+      }
+      checking = (async () => {
+        do {
+          checkAgain = false;
+          await check();
+        } while (checkAgain && !this.stopping);
+      })().finally(() => {
+        checking = null;
+      });
+    };
     // Ballots left unchecked by an interrupted run first.
+    checkInBackground();
+    try {
+      await this.index(head, progress, checkInBackground);
+    } finally {
+      // Every committed ballot is checked before the round ends (an indexing error is reported first).
+      await Promise.resolve(checking).catch((error: unknown) => {
+        this.logger.error({ err: (error as Error).message }, "checking failed");
+      });
+    }
     await check();
+    progress.lastBlock = this.store.lastBlock();
+    this.attestationSigners = await recoverAttestationSigners(this.store.header());
+    const { cancellations } = this.store.header().channels;
+    if (
+      cancellations.map((c) => c.nullifier).join() !== this.cancellationChecks.map((c) => c.nullifier).join()
+    ) {
+      this.cancellationChecks = await inspectCancellations(
+        electionRulesOf(this.store.header()),
+        cancellations,
+      );
+      this.dirty = true;
+    }
+    const closed = this.store.lastBlockTime() >= this.store.header().closesAt;
+    if (closed !== this.wasClosed) this.dirty = true;
+    this.wasClosed = closed;
+    return progress;
+  }
+
+  /**
+   * Indexes the blocks up to `head`, range by range, each committed at once;
+   * `committed` is called after each commit. A range ends at the block where
+   * it reaches rangeBallots ballots; the next range is then sized to about
+   * that many ballots (doubling again over emptier blocks).
+   */
+  private async index(head: bigint, progress: SyncProgress, committed: () => void): Promise<void> {
+    const pageSize = this.options.pageSize ?? DEFAULT_PAGE;
+    const maxBlocks = this.options.rangeBlocks ?? pageSize;
+    const rangeBallots = this.options.rangeBallots ?? DEFAULT_RANGE_BALLOTS;
+    let rangeBlocks = maxBlocks;
     for (let from = this.store.lastBlock() + 1n; from <= head && !this.stopping;) {
       const started = performance.now();
-      const to = from + rangeBlocks - 1n < head ? from + rangeBlocks - 1n : head;
+      let to = from + rangeBlocks - 1n < head ? from + rangeBlocks - 1n : head;
       const header = this.store.header();
       const record: ElectionRecord = { ...header, ballots: [], issuances: [], rejections: [] };
-      const toHash = await blockHashAt(this.client, to);
-      const logs = await foldRange(this.client, record, from, to, pageSize);
+      let toHash = await blockHashAt(this.client, to);
+      let logs = await fetchElectionLogs(this.client, this.election, from, to, pageSize);
       // One chain per range: its last block must be unchanged once its logs are read (else read it again).
       if ((await blockHashAt(this.client, to)) !== toHash) continue;
+      const cut = cutAtBallots(logs, rangeBallots);
+      if (cut !== null && cut.block < to) {
+        // The block of a log of this chain (its last block unchanged): its hash is the log's.
+        logs = logs.filter((log) => log.blockNumber <= cut.block);
+        to = cut.block;
+        toHash = cut.blockHash;
+        rangeBlocks = to - from + 1n;
+      } else if (rangeBlocks < maxBlocks)
+        rangeBlocks = rangeBlocks * 2n < maxBlocks ? rangeBlocks * 2n : maxBlocks;
+      await foldLogs(this.client, record, logs);
+      this.startVerifier(headerOf(record));
       const offset = this.store.ballotCount();
       for (const ballot of record.ballots) ballot.index += offset;
       let lastBlockTime: number;
@@ -268,25 +341,9 @@ export class Observer {
       progress.logs += logs.length;
       progress.ballotsIndexed += record.ballots.length;
       progress.indexSeconds += (performance.now() - started) / 1000;
-      await check();
+      committed();
       from = to + 1n;
     }
-    progress.lastBlock = this.store.lastBlock();
-    this.attestationSigners = await recoverAttestationSigners(this.store.header());
-    const { cancellations } = this.store.header().channels;
-    if (
-      cancellations.map((c) => c.nullifier).join() !== this.cancellationChecks.map((c) => c.nullifier).join()
-    ) {
-      this.cancellationChecks = await inspectCancellations(
-        electionRulesOf(this.store.header()),
-        cancellations,
-      );
-      this.dirty = true;
-    }
-    const closed = this.store.lastBlockTime() >= this.store.header().closesAt;
-    if (closed !== this.wasClosed) this.dirty = true;
-    this.wasClosed = closed;
-    return progress;
   }
 
   /**
@@ -307,49 +364,93 @@ export class Observer {
     );
     this.metrics.reorgs.inc();
     this.store.clear();
-    this.aggregateCache.clear();
+    this.runningAggregate = new RunningAggregate();
     this.verification = null;
     this.dirty = true;
     await this.initialize();
   }
 
+  /**
+   * Starts the verifier pool for these rules now, without waiting (its start
+   * overlaps with the indexing; checkerFor then finds it started).
+   */
+  private startVerifier(header: RecordHeader): void {
+    const rules = electionRulesOf(header);
+    if (rules === null || this.options.threads === 0 || this.pool?.key === rulesKey(rules)) return;
+    this.checkerFor(rules).catch(() => undefined);
+  }
+
   private async checkerFor(rules: ElectionRules | null): Promise<BallotChecker> {
     if (rules === null) return noContextChecker;
     if (this.options.threads === 0) return directChecker(rules);
-    const key = `${toHex(rules.context.baseHash)}:${[...rules.registrarKeys].map(([s, m]) => `${s}=${toHex(m)}`).join(",")}`;
+    const key = rulesKey(rules);
     if (this.pool?.key !== key) {
-      const started = performance.now();
-      await this.pool?.close();
-      const pool = await VerifierPool.create(
-        { context: rules.context, registrarKeys: rules.registrarKeys },
-        this.options.threads === undefined ? {} : { threads: this.options.threads },
-      );
-      this.pool = { key, checker: pool, close: () => pool.close() };
-      this.verifierStartSeconds += (performance.now() - started) / 1000;
-      this.logger.info({ threads: pool.threads }, "verifier pool started");
+      const previous = this.pool?.ready;
+      const ready = (async () => {
+        await (await previous?.catch(() => null))?.close();
+        const started = performance.now();
+        const pool = await VerifierPool.create(
+          { context: rules.context, registrarKeys: rules.registrarKeys },
+          this.options.threads === undefined ? {} : { threads: this.options.threads },
+        );
+        this.verifierStartSeconds += (performance.now() - started) / 1000;
+        this.logger.info({ threads: pool.threads }, "verifier pool started");
+        return pool;
+      })();
+      const pool = { key, ready };
+      // A pool that failed to start is started again at the next check.
+      ready.catch(() => {
+        if (this.pool === pool) this.pool = null;
+      });
+      this.pool = pool;
     }
-    return this.pool.checker;
+    return this.pool.ready;
   }
 
-  /** Checks every indexed ballot not checked yet, in chain order; returns how many. */
+  /**
+   * Checks every indexed ballot not checked yet, in chain order; returns how
+   * many. Two chunks are with the checker at once, so it never waits while a
+   * chunk's outcomes are saved.
+   */
   private async checkPending(): Promise<number> {
     let checked = 0;
     const chunk = this.options.checkChunk ?? 2_000;
-    for (;;) {
-      const batch = this.store.unchecked(chunk);
-      if (batch.length === 0) return checked;
-      const first = batch[0].index;
-      const previous = first === 0 ? ZERO_RUNNING_HASH : this.store.computedRunningHashAt(first - 1);
-      if (previous === null)
-        throw new ObserverError(`ballot ${first - 1} is not checked before ballot ${first}`);
-      const checker = await this.checkerFor(electionRulesOf(this.store.header()));
-      const inspections = await inspectBallots(checker, batch, previous);
-      this.store.saveInspections(
-        batch.map((ballot, i) => ({ index: ballot.index, inspection: inspections[i] })),
-      );
-      this.metrics.ballotsChecked.inc(batch.length);
-      checked += batch.length;
-      this.dirty = true;
+    const inFlight: { batch: RecordBallot[]; rules: string; inspections: Promise<BallotInspection[]> }[] = [];
+    let after = -1;
+    let previous: Hex | null = null;
+    try {
+      for (;;) {
+        while (inFlight.length < 2) {
+          const batch = this.store.unchecked(chunk, after);
+          if (batch.length === 0) break;
+          const rules = electionRulesOf(this.store.header());
+          // New rules (a registrar key indexed meanwhile) wait until the chunks checked under the old ones are in.
+          if (inFlight.length > 0 && rulesKey(rules) !== inFlight[0].rules) break;
+          const first = batch[0].index;
+          if (previous === null) {
+            previous = first === 0 ? ZERO_RUNNING_HASH : this.store.computedRunningHashAt(first - 1);
+            if (previous === null)
+              throw new ObserverError(`ballot ${first - 1} is not checked before ballot ${first}`);
+          }
+          const checker = await this.checkerFor(rules);
+          const started = startInspection(checker, batch, previous);
+          inFlight.push({ batch, rules: rulesKey(rules), inspections: started.inspections });
+          previous = started.lastRunningHash;
+          after = batch[batch.length - 1].index;
+        }
+        const next = inFlight.shift();
+        if (next === undefined) return checked;
+        const inspections = await next.inspections;
+        this.store.saveInspections(
+          next.batch.map((ballot, i) => ({ index: ballot.index, inspection: inspections[i] })),
+        );
+        this.metrics.ballotsChecked.inc(next.batch.length);
+        checked += next.batch.length;
+        this.dirty = true;
+      }
+    } finally {
+      // Not left unhandled when an earlier chunk failed.
+      for (const pending of inFlight) pending.inspections.catch(() => undefined);
     }
   }
 
@@ -369,8 +470,16 @@ export class Observer {
         ballotBytes: (indices) => this.store.ballotBytes(indices),
         cancellationChecks: this.cancellationChecks,
       },
-      { computeTally: closed, aggregateCache: this.aggregateCache },
+      { computeTally: closed, runningAggregate: this.runningAggregate },
     );
+    // While voting is open the tally is not computed, but the aggregate follows the counted ballots
+    // (only the new and the superseded ones), so that it is ready when voting closes.
+    if (verification.tally === null && verification.context !== null)
+      this.runningAggregate.update(
+        { ballotBytes: (indices) => this.store.ballotBytes(indices) },
+        verification.context,
+        verification.verdicts.filter((v) => v.status === "counted").map((v) => v.index),
+      );
     this.metrics.update(verification.report, (performance.now() - started) / 1000);
     this.verification = verification;
     this.dirty = false;
@@ -511,10 +620,32 @@ export class Observer {
 
   async close(): Promise<void> {
     this.stop();
-    await this.pool?.close();
+    await (await this.pool?.ready.catch(() => null))?.close();
     this.pool = null;
     this.store.close();
   }
 }
 
 export type ObserverStatus = ReturnType<Observer["status"]>;
+
+/** What the verifier pool is started with: the election base hash and the registrar keys. */
+function rulesKey(rules: ElectionRules | null): string {
+  if (rules === null) return "none";
+  return `${toHex(rules.context.baseHash)}:${[...rules.registrarKeys].map(([s, m]) => `${s}=${toHex(m)}`).join(",")}`;
+}
+
+/**
+ * Where a range of logs reaches `ballots` BallotCast events: the block of the
+ * last of them (the range keeps every log of that block) and its hash; null
+ * when the range holds fewer.
+ */
+function cutAtBallots(
+  logs: readonly ElectionLog[],
+  ballots: number,
+): { block: bigint; blockHash: Hex } | null {
+  let seen = 0;
+  for (const log of logs)
+    if (log.eventName === "BallotCast" && ++seen >= ballots)
+      return { block: log.blockNumber, blockHash: log.blockHash };
+  return null;
+}

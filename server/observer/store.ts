@@ -226,11 +226,11 @@ export class ObserverStore {
     ).n;
   }
 
-  /** The first `limit` ballots not yet checked, in chain order. */
-  unchecked(limit: number): RecordBallot[] {
+  /** The first `limit` ballots not yet checked (after index `after`, if given), in chain order. */
+  unchecked(limit: number, after = -1): RecordBallot[] {
     const rows = this.db
-      .prepare("SELECT * FROM ballots WHERE check_ok IS NULL ORDER BY idx LIMIT ?")
-      .all(limit) as BallotRow[];
+      .prepare("SELECT * FROM ballots WHERE check_ok IS NULL AND idx > ? ORDER BY idx LIMIT ?")
+      .all(after, limit) as BallotRow[];
     return rows.map(recordBallotOf);
   }
 

@@ -108,26 +108,45 @@ export function styleOfBallotBytes(bytes: Uint8Array): number | null {
  * Inspects consecutive recorded ballots. `previousRunningHash` is the
  * computedRunningHash of the ballot before the first one (0x00..00 for index 0).
  */
-export async function inspectBallots(
+export function inspectBallots(
   checker: BallotChecker,
   ballots: readonly RecordBallot[],
   previousRunningHash: Hex,
 ): Promise<BallotInspection[]> {
+  return startInspection(checker, ballots, previousRunningHash).inspections;
+}
+
+/**
+ * inspectBallots, with the running hash after the last ballot known at once
+ * (it depends on the events alone), so that the next ballots can be handed to
+ * the checker before these are done.
+ */
+export function startInspection(
+  checker: BallotChecker,
+  ballots: readonly RecordBallot[],
+  previousRunningHash: Hex,
+): { lastRunningHash: Hex; inspections: Promise<BallotInspection[]> } {
   const signed: SignedBallot[] = ballots.map((ballot) => ({
     ballot: hexToBytes(ballot.ballot),
     sequence: BigInt(ballot.sequence),
     signature: ballot.signature,
   }));
-  const checks = await checker.checkMany(signed);
+  const checks = checker.checkMany(signed);
   let running = previousRunningHash;
-  return ballots.map((ballot, i) => {
-    running = nextRunningHash(running, ballot.nullifier, signed[i].sequence, ballot.ballotHash);
-    const check = checks[i];
-    return {
-      computedHash: toHex(ballotHash(signed[i].ballot)),
-      computedRunningHash: running,
-      check: inspectionCheckOf(check),
-      styleIndex: check.ok ? check.ballot.styleIndex : styleOfBallotBytes(signed[i].ballot),
-    };
-  });
+  const runningHashes = ballots.map(
+    (ballot, i) =>
+      (running = nextRunningHash(running, ballot.nullifier, signed[i].sequence, ballot.ballotHash)),
+  );
+  const inspections = checks.then((results) =>
+    ballots.map((_, i) => {
+      const check = results[i];
+      return {
+        computedHash: toHex(ballotHash(signed[i].ballot)),
+        computedRunningHash: runningHashes[i],
+        check: inspectionCheckOf(check),
+        styleIndex: check.ok ? check.ballot.styleIndex : styleOfBallotBytes(signed[i].ballot),
+      };
+    }),
+  );
+  return { lastRunningHash: running, inspections };
 }

@@ -153,6 +153,30 @@ describe("observer: following a recorded election with planted faults", function
     expect(report.result.matches).to.equal(false);
   });
 
+  it("cuts ranges at a ballot count and checks beside the indexing to the very same report", async () => {
+    // Ranges cut after each ballot's block and chunks of one ballot: every range is checked
+    // while the next is read, two chunks with the verifier at once.
+    const eager = await Observer.open({
+      endpoint: { rpcUrl: hardhat.rpcUrl, chainId: hardhat.chainId },
+      election: e.election,
+      dataDir: path.join(tmp, "observer-eager"),
+      threads: 2,
+      rangeBallots: 1,
+      checkChunk: 1,
+      logger: quiet,
+    });
+    try {
+      const progress = await eager.sync();
+      expect(progress.ballotsIndexed).to.equal(8);
+      expect(progress.ballotsChecked).to.equal(8);
+      expect(eager.store.uncheckedCount()).to.equal(0);
+      expect(progress.ranges).to.be.greaterThan(3);
+      expect(eager.verify().report).to.deep.equal(report);
+    } finally {
+      await eager.close();
+    }
+  });
+
   it("signs its attestation and posts it with the observer role", async () => {
     const attestation = await observer.attest(observer.verify());
     expect(attestation).to.not.equal(null);
