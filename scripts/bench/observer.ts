@@ -3,7 +3,10 @@
  * many recorded ballots (re-votes included), then a fresh observer follows it
  * from the creation block to the head: eth_getLogs by range, the castBallots
  * calldata, its SQLite index, every ballot checked (signature, credential,
- * proofs) on the verifier pool, then the whole verification over the index.
+ * proofs) on the verifier pool, then the whole verification over the index;
+ * then, for reference, the verifier pool alone (already started) checks the
+ * same ballots: the catch-up rate is given as a fraction of that rate, and
+ * the CPU time per ballot of both (the machine may be shared).
  *
  *   npx tsx scripts/bench/observer.ts [--ballots N] [--voters V] [--threads T]
  *   npx tsx scripts/bench/observer.ts --json     one JSON object on stdout, nothing else
@@ -18,6 +21,9 @@ import pino from "pino";
 import { castBallots } from "../../server/chain/deploy";
 import { startLocalNode } from "../../server/chain/local-node";
 import { Observer } from "../../server/observer/observer";
+import { hexToBytes } from "../../server/protocol/primitives/bytes";
+import { electionRulesOf } from "../../server/verification/rules";
+import { VerifierPool } from "../../server/verifier/pool";
 import type { BallotChoices } from "../../server/protocol/ballot";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
 import type { SignedBallot } from "../../server/chain/deploy";
@@ -89,6 +95,7 @@ async function main() {
 
     log(`a fresh observer catches up (${threads} verifier threads)`);
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     const observer = await Observer.open({
       endpoint: prepared.endpoint,
       election: prepared.election,
@@ -98,9 +105,30 @@ async function main() {
     });
     const progress = await observer.sync();
     const synced = performance.now();
+    const catchUpCpu = process.cpuUsage(cpuStarted);
     const verification = observer.verify(true);
     const verified = performance.now();
+    const recorded = observer.store.recordBallots();
+    const rules = electionRulesOf(observer.store.header());
     await observer.close();
+    if (rules === null) throw new Error("the election has no rules");
+
+    // The reference: the verifier pool alone on the same ballots, started beforehand.
+    log(`the verifier pool alone checks the same ${recorded.length} ballots`);
+    const pool = await VerifierPool.create(rules, { threads });
+    const signed = recorded.map((ballot) => ({
+      ballot: hexToBytes(ballot.ballot),
+      sequence: BigInt(ballot.sequence),
+      signature: ballot.signature,
+    }));
+    await pool.checkMany(signed.slice(0, 64)); // warm-up
+    const poolStarted = performance.now();
+    const poolCpuStarted = process.cpuUsage();
+    const checks = await pool.checkMany(signed);
+    const poolSeconds = (performance.now() - poolStarted) / 1000;
+    const poolCpu = process.cpuUsage(poolCpuStarted);
+    await pool.close();
+    if (checks.some((check) => !check.ok)) throw new Error("a ballot failed the pool's check");
     const report = verification.report;
     if (report.ballots.recorded !== ballots || !report.holds)
       throw new Error(`unexpected report: ${JSON.stringify(report.ballots)} holds=${report.holds}`);
@@ -121,7 +149,15 @@ async function main() {
       verifySeconds: round((verified - synced) / 1000),
       ballotsPerSecond: Math.round(ballots / catchUpSeconds),
       verifierStartSeconds: round(progress.verifierStartSeconds),
+      /** Ballots over the seconds of checking (beside the indexing), start-up excluded. */
       checkedPerSecond: Math.round(ballots / (progress.checkSeconds - progress.verifierStartSeconds)),
+      /** The verifier pool alone (already started) on the same ballots: the rate to approach. */
+      poolCheckedPerSecond: Math.round(ballots / poolSeconds),
+      /** Catch-up rate over the pool's. */
+      ofPoolRate: Math.round((100 * ballots) / catchUpSeconds / (ballots / poolSeconds)) / 100,
+      /** CPU of this process (main thread and verifier threads; the node is another process) per ballot. */
+      catchUpCpuMsPerBallot: round((catchUpCpu.user + catchUpCpu.system) / 1000 / ballots),
+      poolCpuMsPerBallot: round((poolCpu.user + poolCpu.system) / 1000 / ballots),
       indexedPerSecond: Math.round(ballots / progress.indexSeconds),
       counted: report.ballots.counted,
       superseded: report.ballots.superseded,
@@ -142,6 +178,12 @@ async function main() {
         `  checking   ${result.checkSeconds} s  (${result.checkedPerSecond} ballots/s on ${threads} threads, after ${result.verifierStartSeconds} s to start them)`,
       );
       console.log(`  verifying  ${result.verifySeconds} s  (counting rules, running hash, issuance, tally)`);
+      console.log(
+        `  CPU        ${result.catchUpCpuMsPerBallot} ms per ballot caught up; the pool alone ${result.poolCpuMsPerBallot} ms`,
+      );
+      console.log(
+        `  pool alone ${result.poolCheckedPerSecond} ballots/s (already started): catch-up at ${Math.round(result.ofPoolRate * 100)}% of it`,
+      );
       console.log(`  counted ${result.counted}, superseded ${result.superseded}`);
     }
   } finally {
