@@ -27,6 +27,13 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/**
+ * The relays' longest wait before a partial batch (server/relay/submitter.ts): voters reach each relay
+ * at a few a second here, so batches fill over seconds; receipts are given at acceptance, and the
+ * window (three simulated days, or five minutes and more on a real-time chain) is far longer.
+ */
+const RELAY_MAX_WAIT_MS = 5_000;
+
 /** The simulation's roll uses a lighter scrypt cost (N = 2^12) than the default, to keep 100k voters practical. */
 const SIMULATION_ROLL_LOG_N = 12;
 
@@ -95,6 +102,7 @@ export async function startServices(
         queueFile: path.join(outDir, "services", `relay-${i + 1}.sqlite`),
         verifierThreads: 1,
         pollMs: 200,
+        maxWaitMs: RELAY_MAX_WAIT_MS,
         rateLimit: { windowMs: 60_000, limit: 10_000_000 },
         logger: logger.child({ service: `relay-${i + 1}` }),
       });

@@ -54,7 +54,7 @@ export interface RelayConfig {
   maxBatch?: number;
   /** Blocks on top of a block before the relay takes its casts as settled; default 0 (a final chain). */
   confirmations?: number;
-  /** Longest wait of a queued ballot before a partial batch goes; default 200 ms. */
+  /** Longest wait of a queued ballot before a partial batch goes; default 2,000 ms (DEFAULT_MAX_WAIT_MS, submitter.ts). */
   maxWaitMs?: number;
   /** Verifier worker threads; default: every core. */
   verifierThreads?: number;

@@ -44,6 +44,15 @@ import type { BallotQueue, BallotSettlement, QueuedBallot, SentBatch } from "./q
  * on the chain; a receipt that disappears sends the same raw bytes again.
  * The client may carry several endpoints (ChainEndpoint.fallbackUrls): the
  * stored raw transaction goes to whichever node answers.
+ *
+ * Batching by size and by time: a batch goes when maxBatch ballots wait, or
+ * when the oldest queued ballot has waited maxWaitMs (default
+ * DEFAULT_MAX_WAIT_MS, two blocks of a 1-second chain). A ballot's base cost
+ * is about 54,000 gas and each transaction adds about 39,000 (docs/contracts.md),
+ * so a relay taking a few ballots a second must wait seconds, not
+ * milliseconds, for its batches to be full. The wait costs the voter
+ * nothing: the receipt is signed at acceptance (queued durably), not at
+ * inclusion, and a ballot is on chain within maxWaitMs plus one block.
  */
 export interface SubmitterOptions {
   client: ChainPublicClient;
@@ -54,7 +63,7 @@ export interface SubmitterOptions {
   logger: Logger;
   /** Ballots per transaction, 1..200; default 100. */
   maxBatch?: number;
-  /** Longest wait (ms) of a queued ballot before a partial batch is sent; default 200. */
+  /** Longest wait (ms) of a queued ballot before a partial batch is sent; default DEFAULT_MAX_WAIT_MS. */
   maxWaitMs?: number;
   /** Receipt polling interval (ms); default 100. */
   pollingIntervalMs?: number;
@@ -74,6 +83,12 @@ export interface SubmitterOptions {
    */
   crashPoint?: "after-mark-sent" | "after-broadcast";
 }
+
+/**
+ * The default longest wait of a queued ballot, ms: on a chain sealing a block
+ * a second, at most two blocks later than at once.
+ */
+export const DEFAULT_MAX_WAIT_MS = 2_000;
 
 /** The contract's per-ballot reasons that may mean "this very ballot is already on chain". */
 const ALREADY_RECORDED_REASONS = new Set(["SequenceNotHigher", "RevoteNotAllowed"]);
@@ -108,7 +123,7 @@ export class Submitter {
   constructor(private readonly options: SubmitterOptions) {
     this.nonces = new NonceCounter(options.client, options.wallet.account.address);
     this.maxBatch = Math.min(200, Math.max(1, options.maxBatch ?? 100));
-    this.maxWaitMs = options.maxWaitMs ?? 200;
+    this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   }
 
   get health(): { running: boolean; lastError: string | null } {
