@@ -98,7 +98,7 @@ async function openLocalNetwork(dir: string, voters: number): Promise<Chain> {
   step(
     `local network: chain ${network.layout.chainId}, ${network.nodes.length} nodes, ${LOCAL_NETWORK_CONFIRMATIONS} confirmations`,
   );
-  // Voters vote end to end at 2 to 5 a second here (credential, ballot, 8 at a time): 0.6 s a voter, 5 minutes at least.
+  // Voters vote end to end at 2 to 5 a second here (credential, ballot, 12 at a time): 0.6 s a voter, 5 minutes at least.
   const length = Math.max(300, Math.ceil(voters * 0.6));
   return { ...localNetworkChain(network, { opensIn: 180, length }), network: started ? network : null };
 }

@@ -15,6 +15,7 @@ import { castVote } from "../../server/voter/voter";
 import { reachTime, type Chain } from "./chain";
 import type { CreatedElection } from "./create-election";
 import { progressBar, step } from "./progress";
+import { VoterThreads } from "./voter-threads";
 import type { Services } from "./services";
 import { drawChoices, emptyCounts, inParallel, type Counts, type SimulatedVoter } from "./simulation";
 
@@ -37,7 +38,9 @@ export interface VotingOutcome {
   rejectedByRelay: Record<string, number>;
 }
 
-const VOTERS_AT_ONCE = 8;
+const VOTERS_AT_ONCE = 12;
+/** Threads for the voters' devices (voter-threads.ts): the voters' work off the services' main thread. */
+const VOTER_THREADS = 2;
 const TURNOUT_SHARE = 0.92;
 const REVOTE_SHARE = 0.05;
 /** Relays follow the chain's clock (polling every 200 ms); give them a moment after it moves. */
@@ -62,53 +65,57 @@ export async function simulateVoting(
   let revotes = 0;
   const relayUrls = services.relays.map((r) => r.url);
   const walletOf = (i: number) => path.join(outDir, "wallets", `${voters[i].voterId}.json`);
+  const devices = new VoterThreads(VOTER_THREADS, {
+    endpoint: chain.endpoint,
+    election,
+    registrarUrl: services.registrar.url,
+  });
   const vote = async (i: number, choices: BallotChoices) => {
-    await castVote({
-      client,
-      election,
-      registrarUrl: services.registrar.url,
-      relayUrls: i % 2 === 0 ? relayUrls : [...relayUrls].reverse(),
+    await devices.vote({
       voterId: voters[i].voterId,
       code: voters[i].code,
       style: voters[i].style,
       choices,
       walletFile: walletOf(i),
-      rules,
+      relayUrls: i % 2 === 0 ? relayUrls : [...relayUrls].reverse(),
     });
     lastChoices.set(i, choices);
     cast++;
   };
-
-  const days = [0, 1, 2].map((d) => voters.map((_, i) => i).filter((i) => i % 3 === d));
-  // Three days on the embedded chain; on a real-time chain, the window in three parts.
-  const dayLength = chain.moveClockTo !== null ? 86_400 : (manifest.votingWindow.closesAt - opensAt) / 3;
-  const dayStart = chain.moveClockTo !== null ? 60 : 1;
-  for (const [day, todays] of days.entries()) {
-    await reachTime(chain, client, Math.floor(opensAt + day * dayLength + dayStart));
-    await relaysSeeChainTime();
-    const voting = todays.filter(() => next() < TURNOUT_SHARE);
-    const bar = progressBar(`day ${day + 1}: voting`, voting.length);
-    // Choices are drawn before the voters run in parallel, so that a seed reproduces the same election.
-    const choices = voting.map((i) => drawChoices(manifest, voters[i].style, next));
-    await inParallel(voting, VOTERS_AT_ONCE, async (i, k) => {
-      await vote(i, choices[k]);
-      bar.tick();
-    });
-    bar.stop();
-    const changing = [...lastChoices.keys()].sort((a, b) => a - b).filter(() => next() < REVOTE_SHARE);
-    const revoteBar = progressBar(`day ${day + 1}: re-voting`, changing.length);
-    const changed = changing.map((i) => drawChoices(manifest, voters[i].style, next));
-    await inParallel(changing, VOTERS_AT_ONCE, async (i, k) => {
-      await vote(i, changed[k]);
-      revotes++;
-      revoteBar.tick();
-    });
-    revoteBar.stop();
-    const tamperers = voting.filter((_, k) => k % 100 === 0);
-    for (const i of tamperers) for (const code of await tryInvalidBallots(i, walletOf(i))) refused(code);
-    step(
-      `day ${day + 1}: ${voting.length} voted, ${changing.length} re-voted, ${tamperers.length * 3} invalid attempts refused`,
-    );
+  try {
+    const days = [0, 1, 2].map((d) => voters.map((_, i) => i).filter((i) => i % 3 === d));
+    // Three days on the embedded chain; on a real-time chain, the window in three parts.
+    const dayLength = chain.moveClockTo !== null ? 86_400 : (manifest.votingWindow.closesAt - opensAt) / 3;
+    const dayStart = chain.moveClockTo !== null ? 60 : 1;
+    for (const [day, todays] of days.entries()) {
+      await reachTime(chain, client, Math.floor(opensAt + day * dayLength + dayStart));
+      await relaysSeeChainTime();
+      const voting = todays.filter(() => next() < TURNOUT_SHARE);
+      const bar = progressBar(`day ${day + 1}: voting`, voting.length);
+      // Choices are drawn before the voters run in parallel, so that a seed reproduces the same election.
+      const choices = voting.map((i) => drawChoices(manifest, voters[i].style, next));
+      await inParallel(voting, VOTERS_AT_ONCE, async (i, k) => {
+        await vote(i, choices[k]);
+        bar.tick();
+      });
+      bar.stop();
+      const changing = [...lastChoices.keys()].sort((a, b) => a - b).filter(() => next() < REVOTE_SHARE);
+      const revoteBar = progressBar(`day ${day + 1}: re-voting`, changing.length);
+      const changed = changing.map((i) => drawChoices(manifest, voters[i].style, next));
+      await inParallel(changing, VOTERS_AT_ONCE, async (i, k) => {
+        await vote(i, changed[k]);
+        revotes++;
+        revoteBar.tick();
+      });
+      revoteBar.stop();
+      const tamperers = voting.filter((_, k) => k % 100 === 0);
+      for (const i of tamperers) for (const code of await tryInvalidBallots(i, walletOf(i))) refused(code);
+      step(
+        `day ${day + 1}: ${voting.length} voted, ${changing.length} re-voted, ${tamperers.length * 3} invalid attempts refused`,
+      );
+    }
+  } finally {
+    await devices.close();
   }
 
   /**
