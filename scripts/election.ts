@@ -108,6 +108,7 @@ async function main(): Promise<void> {
       },
       gasPerBallot: audit.gasPerBallot,
       timings: { ...timings.seconds, totalSeconds: timings.totalSeconds() },
+      peakRssMB: timings.peakRssMB,
       recordDir: audit.recordDir,
       reportFile: audit.reportFile,
       logFile,

@@ -11,6 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -28,25 +29,91 @@ if (electorates.some((n) => !Number.isInteger(n) || n < 1)) {
 }
 const progress = (line: string) => console.error(`• ${line}`);
 
+/** A process of a part: its command line (shortened) and its peak resident memory (VmHWM), MB. */
+interface ProcessPeak {
+  pid: number;
+  command: string;
+  peakRssMB: number;
+}
+
 /** Runs one part with --json; its stderr (progress) is passed through, its stdout parsed. */
-function runPart(script: string, args: string[] = []): Promise<Record<string, unknown>> {
+function runPart(
+  script: string,
+  args: string[] = [],
+): Promise<{ result: Record<string, unknown>; processes: ProcessPeak[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve("tsx/cli"), script, "--json", ...args], {
       cwd: root,
       stdio: ["ignore", "pipe", "inherit"],
     });
+    const peaks = new Map<number, ProcessPeak>();
+    const sample = () => child.pid !== undefined && samplePeaks(child.pid, peaks);
+    const sampler = setInterval(sample, 1_000);
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.once("error", reject);
     child.once("exit", (code) => {
+      clearInterval(sampler);
       if (code !== 0) return reject(new Error(`${script} exited with code ${code}`));
       try {
-        resolve(JSON.parse(out.trim().split("\n").pop() ?? ""));
+        resolve({ result: JSON.parse(out.trim().split("\n").pop() ?? ""), processes: [...peaks.values()] });
       } catch {
         reject(new Error(`${script} printed no JSON object on stdout`));
       }
     });
   });
+}
+
+/**
+ * Every process under `rootPid` (the part, the tsx runner's child, the
+ * chain node, any service process), with the high-water mark of its
+ * resident memory (/proc/PID/status VmHWM: the peak since it started, so a
+ * sample a second keeps each process's peak up to its last second). Linux
+ * only: elsewhere nothing is recorded and the table says n/a.
+ */
+function samplePeaks(rootPid: number, peaks: Map<number, ProcessPeak>): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  const parentOf = new Map<number, number>();
+  for (const name of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const under = (pid: number): boolean => {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parentOf.get(p))
+      if (p === rootPid) return true;
+    return false;
+  };
+  for (const pid of parentOf.keys()) {
+    if (!under(pid)) continue;
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      const command = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+      if (hwm === null) continue;
+      const peakRssMB = Math.round(Number(hwm[1]) / 1024);
+      const known = peaks.get(pid);
+      if (known === undefined) peaks.set(pid, { pid, command: describe(command), peakRssMB });
+      else known.peakRssMB = Math.max(known.peakRssMB, peakRssMB);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+}
+
+/** A short name for a process of a part: the script or tool it runs. */
+function describe(command: string[]): string {
+  const script = command.find((arg) => /\.(ts|js|cjs)$/.test(arg) && !arg.includes("node_modules/tsx"));
+  const base = script === undefined ? path.basename(command[0] ?? "?") : path.relative(root, script);
+  if (base.endsWith("hardhat/internal/cli/cli.js")) return `hardhat ${command.slice(2, 3).join(" ")}`.trim();
+  return base;
 }
 
 type Row = [string, string, string];
@@ -71,18 +138,35 @@ async function main() {
   for (const [name, script, args] of parts) {
     if (skipped.has(name)) continue;
     progress(`bench: ${name}`);
-    results[name] = await runPart(script, args);
+    results[name] = (await runPart(script, args)).result;
   }
   if (!skipped.has("elections")) {
     const elections: Record<string, unknown> = {};
     for (const voters of electorates) {
       progress(`bench: whole election with ${voters.toLocaleString("en")} voters`);
       const t0 = Date.now();
-      const summary = await runPart("scripts/election.ts", ["--voters", String(voters)]);
+      const load = os.loadavg();
+      const { result: summary, processes } = await runPart("scripts/election.ts", [
+        "--voters",
+        String(voters),
+      ]);
+      const timings = summary.timings as Record<string, number>;
+      const ballots = summary.ballots as { cast: number; recorded: number };
       elections[voters] = {
         wallSeconds: (Date.now() - t0) / 1000,
-        timings: summary.timings,
-        ballots: summary.ballots,
+        loadAverage: { atStart: load.map(round2), atEnd: os.loadavg().map(round2) },
+        timings,
+        ballots,
+        gasPerBallot: summary.gasPerBallot,
+        ballotsPerSecond: {
+          voting: round2(ballots.cast / timings.voting),
+          wholeElection: round2(ballots.recorded / timings.totalSeconds),
+        },
+        jobPeakRssMBByStage: summary.peakRssMB,
+        // Only the processes that ran long enough to be sampled: the job, its chain node and anything they start.
+        processes: processes.sort((a, b) => b.peakRssMB - a.peakRssMB),
+        resultMatchesExpected: summary.resultMatchesExpected,
+        audit: summary.audit,
       };
     }
     results.elections = elections;
@@ -121,14 +205,28 @@ async function main() {
       fmt(get(results.elections, String(voters), "wallSeconds"), 1),
       "s",
     ]);
+  const electionTable = skipped.has("elections") ? [] : electionGrowthTable(results.elections);
 
+  const shown = rows.filter(([name]) => {
+    const part = name.startsWith("gas")
+      ? "gas"
+      : name.startsWith("relay")
+        ? "relay"
+        : name.startsWith("observer")
+          ? "observer"
+          : name.startsWith("whole election")
+            ? "elections"
+            : "crypto";
+    return !skipped.has(part);
+  });
   const markdown = [
     `# ballot-ledger benchmark, ${results.date}`,
     "",
     "| figure | value | unit |",
     "|---|---:|---|",
-    ...rows.map(([name, value, unit]) => `| ${name} | ${value} | ${unit} |`),
+    ...shown.map(([name, value, unit]) => `| ${name} | ${value} | ${unit} |`),
     "",
+    ...electionTable,
     `Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     "",
   ].join("\n");
@@ -138,6 +236,105 @@ async function main() {
   fs.writeFileSync(path.join(dir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
   if (json) console.log(JSON.stringify(results));
   else console.log(`${markdown}\nwritten to ${path.relative(root, dir)}/latest.{md,json}`);
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The whole elections side by side, one column per electorate, so that the
+ * growth is visible: each stage's time, ballots per second, gas per ballot,
+ * and the peak RSS of every process (the job holds the registrar, both
+ * relays, both observers, the trustees and the simulated voters' threads;
+ * the chain node is a process of its own).
+ */
+function electionGrowthTable(elections: unknown): string[] {
+  const sizes = electorates.map(String);
+  const cell = (voters: string, digits: number, ...keys: string[]) =>
+    fmt(get(elections, voters, ...keys), digits);
+  const stages = Object.keys((get(elections, sizes[0], "timings") as Record<string, number>) ?? {}).filter(
+    (stage) => stage !== "totalSeconds",
+  );
+  const line = (name: string, unit: string, values: string[]) =>
+    `| ${name} | ${unit} | ${values.join(" | ")} |`;
+  const lines = [
+    `| whole election | unit | ${sizes.map((n) => Number(n).toLocaleString("en") + " voters").join(" | ")} |`,
+    `|---|---|${sizes.map(() => "---:").join("|")}|`,
+    ...stages.map((stage) =>
+      line(
+        `stage: ${stage}`,
+        "s",
+        sizes.map((v) => cell(v, 1, "timings", stage)),
+      ),
+    ),
+    line(
+      "total",
+      "s",
+      sizes.map((v) => cell(v, 1, "timings", "totalSeconds")),
+    ),
+    line(
+      "ballots cast",
+      "",
+      sizes.map((v) => cell(v, 0, "ballots", "cast")),
+    ),
+    line(
+      "ballots per second, voting stage",
+      "ballots/s",
+      sizes.map((v) => cell(v, 1, "ballotsPerSecond", "voting")),
+    ),
+    line(
+      "ballots per second, whole election",
+      "ballots/s",
+      sizes.map((v) => cell(v, 2, "ballotsPerSecond", "wholeElection")),
+    ),
+    line(
+      "gas per ballot",
+      "gas",
+      sizes.map((v) => cell(v, 0, "gasPerBallot", "average")),
+    ),
+    line(
+      "ballots per castBallots transaction",
+      "",
+      sizes.map((v) => cell(v, 1, "gasPerBallot", "ballotsPerTransaction")),
+    ),
+  ];
+  const processNames = [
+    ...new Set(
+      sizes.flatMap((v) =>
+        ((get(elections, v, "processes") as ProcessPeak[] | undefined) ?? []).map((p) => p.command),
+      ),
+    ),
+  ];
+  for (const name of processNames)
+    lines.push(
+      line(
+        `peak RSS: ${name}`,
+        "MB",
+        sizes.map((v) => {
+          const peaks = ((get(elections, v, "processes") as ProcessPeak[] | undefined) ?? []).filter(
+            (p) => p.command === name,
+          );
+          return peaks.length === 0 ? "n/a" : fmt(Math.max(...peaks.map((p) => p.peakRssMB)));
+        }),
+      ),
+    );
+  for (const stage of stages)
+    lines.push(
+      line(
+        `job's peak RSS by the end of ${stage}`,
+        "MB",
+        sizes.map((v) => cell(v, 0, "jobPeakRssMBByStage", stage)),
+      ),
+    );
+  lines.push(
+    line(
+      "load average (1 min) at start / end",
+      "",
+      sizes.map(
+        (v) => `${cell(v, 1, "loadAverage", "atStart", "0")} / ${cell(v, 1, "loadAverage", "atEnd", "0")}`,
+      ),
+    ),
+  );
+  return [...lines, ""];
 }
 
 main().catch((error: unknown) => {

@@ -42,5 +42,7 @@ async function gasPerRecordedBallot(client: ChainPublicClient, record: ElectionR
   return {
     transactions: hashes.length,
     average: hashes.length === 0 ? 0 : Math.round(Number(gas) / record.ballots.length),
+    ballotsPerTransaction:
+      hashes.length === 0 ? 0 : Math.round((record.ballots.length / hashes.length) * 10) / 10,
   };
 }

@@ -27,15 +27,21 @@ export function progressBar(title: string, total: number): ProgressBar {
   return { tick: (count = 1) => bar.increment(count), stop: () => bar.stop() };
 }
 
-/** Wall-clock seconds of each stage, in the order they ran (the report's `timings`). */
+/**
+ * Wall-clock seconds of each stage, in the order they ran (the report's
+ * `timings`), and this process's peak resident memory at the end of each
+ * (MB, the high-water mark so far: where it grows shows which stage holds it).
+ */
 export class StageTimings {
   private readonly started = Date.now();
   private mark = Date.now();
   readonly seconds: Record<string, number> = {};
+  readonly peakRssMB: Record<string, number> = {};
 
   /** Ends the stage that began at the previous lap (or at the start). */
   lap(stage: string): void {
     this.seconds[stage] = (Date.now() - this.mark) / 1000;
+    this.peakRssMB[stage] = Math.round(process.resourceUsage().maxRSS / 1024);
     this.mark = Date.now();
   }
 

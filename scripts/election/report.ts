@@ -25,8 +25,10 @@ export interface ElectionSummary {
   };
   voters: number;
   trustees: { n: number; t: number; present: number[] };
-  gasPerBallot: { transactions: number; average: number };
+  gasPerBallot: { transactions: number; average: number; ballotsPerTransaction: number };
   timings: Record<string, number>;
+  /** This process's (every service, observer, trustee and simulated voter's) peak RSS after each stage, MB. */
+  peakRssMB: Record<string, number>;
   recordDir: string;
   reportFile: string;
   logFile: string;
@@ -56,8 +58,9 @@ export function printReport(s: ElectionSummary, manifest: Manifest, json: boolea
     `ballots: ${s.ballots.cast} cast, ${s.ballots.recorded} recorded, ${s.ballots.counted} counted, ${s.ballots.superseded} superseded (${s.ballots.revotes} re-votes); refused: ${JSON.stringify(s.ballots.rejected)}`,
   );
   console.log(
-    `gas per ballot: ${s.gasPerBallot.average} (${s.gasPerBallot.transactions} castBallots transactions)`,
+    `gas per ballot: ${s.gasPerBallot.average} (${s.gasPerBallot.transactions} castBallots transactions, ${s.gasPerBallot.ballotsPerTransaction} ballots each)`,
   );
   console.log(`timings (s): ${JSON.stringify(s.timings)}`);
+  console.log(`peak RSS after each stage (MB): ${JSON.stringify(s.peakRssMB)}`);
   console.log(`record: ${s.recordDir}\nreport: ${s.reportFile}\nlogs:   ${s.logFile}`);
 }
