@@ -3,6 +3,7 @@ import express, { type Express, type RequestHandler } from "express";
 import type { Logger } from "pino";
 import { normalizeTrackingCode, trackingCode } from "../protocol/ballot";
 import { toHex } from "../protocol/primitives/bytes";
+import type { FindingCode } from "../verification/findings";
 import type { LedgerVerdict, Verification } from "../verification/report";
 import {
   ApiError,
@@ -66,7 +67,8 @@ export interface TrackedOnChain {
    */
   status: "counted" | "superseded" | "cancelled" | "excluded";
   supersededBySequence: string | null;
-  exclusion: string | null;
+  /** A finding code, so that the tracker page explains it with FINDING_TEXTS (a type error otherwise). */
+  exclusion: FindingCode | null;
 }
 
 export interface TrackAnswer {

@@ -14,6 +14,7 @@ import path from "node:path";
 import { expect } from "chai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { checkServedBooth } from "../../server/booth/booth-files";
+import type { TrackAnswer } from "../../server/observer/dashboard";
 import { parseChallengeFile } from "../../server/audit/challenge";
 import { loadElection, readElectionRecord, signedBallotOfRecord } from "../../server/chain/election-reader";
 import { verifyChallenge } from "../../server/protocol/ballot";
@@ -698,6 +699,30 @@ describe("web booth in headless Chromium", function () {
       if (i > 600) throw new Error(`the observer did not find ${code} on chain`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    // The observer's own judgement of alice's ballots: the first two replaced by her third, which counts.
+    const judged = async (trackingCode: string) =>
+      ((await (await fetch(`${e.observerUrl}/api/ballots/${trackingCode}`)).json()) as TrackAnswer).ballots;
+    expect((await judged(aliceCodes[1]))[0]).to.include({
+      sequence: "1",
+      status: "superseded",
+      supersededBySequence: "3",
+    });
+    expect((await judged(aliceCodes[3]))[0]).to.include({
+      sequence: "3",
+      status: "counted",
+      exclusion: null,
+    });
+    const invalid = await fetch(`${e.observerUrl}/api/ballots/not-a-code`);
+    expect(invalid.status).to.equal(400);
+    expect(((await invalid.json()) as { error: { code: string } }).error.code).to.equal(
+      "invalid-tracking-code",
+    );
+    const unknown = await fetch(`${e.observerUrl}/api/ballots/${aliceCodes[0]}`);
+    expect(unknown.status).to.equal(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).to.equal(
+      "unknown-tracking-code",
+    );
+
     // The relay that served the booth and the relay that took the ballot both stop.
     await e.relayA.close();
     await e.relayB.close();

@@ -68,7 +68,7 @@ export async function checkDashboardInBrowser(
     // Re-votes are not among the refused: they are a note, not a red bar.
     const refused = await chartData(page, "refused");
     expect(refused!.labels!.flat().join(" ")).not.to.match(/superseded|re-vote/);
-    expect(refused!.labels).to.deep.include(["excluded by the observer", "invalid-proof"]);
+    expect(refused!.labels).to.deep.include(["excluded by the observer", "invalid proof"]);
     if (report.ballots.superseded > 0)
       expect(await page.textContent("#revotes-note")).to.include(
         "replaced by a later ballot of the same voter",
@@ -93,6 +93,10 @@ export async function checkDashboardInBrowser(
     for (const { reason } of report.findings) if (reason !== "") expect(shownFindings).not.to.include(reason);
     expect(shownFindings).to.include("подробности проверки (на английском)");
     expect((await chartData(page, "days"))!.labels![0][0]).to.equal("день 1");
+    expect((await chartData(page, "refused"))!.labels).to.deep.include([
+      "исключён наблюдателем",
+      "неверное доказательство",
+    ]);
     await page.screenshot({ path: path.join(SHOTS, "dashboard-1280-ru.png"), fullPage: true });
 
     // A phone: nothing wider than the screen, and the charts keep their height.

@@ -6,7 +6,12 @@
  */
 import vm from "node:vm";
 import { expect } from "chai";
-import { FINDING_TEXTS, findingTextsScript } from "../../server/observer/public/finding-texts";
+import { EXCLUSION_CODES } from "../../server/protocol/counting";
+import {
+  EXCLUSION_LABELS,
+  FINDING_TEXTS,
+  findingTextsScript,
+} from "../../server/observer/public/finding-texts";
 import { CHECKS, type FindingCode } from "../../server/verification/findings";
 
 const allCodes = (): FindingCode[] => Object.values(CHECKS).flatMap((check) => [...check.codes]);
@@ -29,8 +34,17 @@ describe("observer dashboard: finding texts", () => {
     );
   });
 
-  it("serves the same table to the pages as a script", () => {
-    const served = vm.runInNewContext(`${findingTextsScript()}\nJSON.stringify(FINDING_TEXTS);`) as string;
-    expect(JSON.parse(served)).to.deep.equal(FINDING_TEXTS);
+  it("has a short name in Russian and in English for every exclusion code (the chart's labels)", () => {
+    for (const code of EXCLUSION_CODES) {
+      expect(EXCLUSION_LABELS[code].en.trim(), `${code}: English`).not.to.equal("");
+      expect(EXCLUSION_LABELS[code].ru, `${code}: Russian`).to.match(/[а-яё]/i);
+    }
+  });
+
+  it("serves the same tables to the pages as a script", () => {
+    const served = vm.runInNewContext(
+      `${findingTextsScript()}\nJSON.stringify([FINDING_TEXTS, EXCLUSION_LABELS]);`,
+    ) as string;
+    expect(JSON.parse(served)).to.deep.equal([FINDING_TEXTS, EXCLUSION_LABELS]);
   });
 });

@@ -1,4 +1,4 @@
-/* global document, fetch, setInterval, localStorage, navigator, location, URLSearchParams, Chart, FINDING_TEXTS */
+/* global document, fetch, setInterval, localStorage, navigator, location, URLSearchParams, Chart, FINDING_TEXTS, EXCLUSION_LABELS */
 // The observer's two pages, told apart by <body data-page>: the dashboard (polls /api/status, reads
 // the names from /api/manifest, draws the charts with Chart.js served from this origin as /chart.js)
 // and the public ballot tracker (track.html: /api/ballots/:code, the observer's own reading of the
@@ -45,6 +45,10 @@ const MESSAGES = {
     "refused.series": "ballots",
     "refused.contract": "refused by the contract",
     "refused.excluded": "excluded by the observer",
+    "contract.InvalidBallotSize": "malformed ballot (size)",
+    "contract.InvalidBallotSignature": "invalid ballot signature",
+    "contract.RevoteNotAllowed": "re-vote not allowed",
+    "contract.SequenceNotHigher": "ballot number not higher",
     "chart.empty": "No ballot recorded yet.",
     "tally.heading": "Tally",
     "tally.pending": "Computed once voting has closed.",
@@ -149,6 +153,10 @@ const MESSAGES = {
     "refused.series": "бюллетени",
     "refused.contract": "отклонён контрактом",
     "refused.excluded": "исключён наблюдателем",
+    "contract.InvalidBallotSize": "неверный размер бюллетеня",
+    "contract.InvalidBallotSignature": "неверная подпись бюллетеня",
+    "contract.RevoteNotAllowed": "переголосование запрещено",
+    "contract.SequenceNotHigher": "номер бюллетеня не больше прежнего",
     "chart.empty": "Бюллетеней пока нет.",
     "tally.heading": "Итоги",
     "tally.pending": "Подсчитываются после окончания голосования.",
@@ -505,11 +513,15 @@ function drawIssued(report) {
 /** Only what was refused or excluded: a re-vote replaces a ballot and is not drawn here. */
 function drawRefused(report) {
   const rows = [
+    // The contract's error name, or the exclusion code, by a short name in the page's language.
     ...Object.entries(report.ballots.rejectedByContract).map(([reason, n]) => [
-      [t("refused.contract"), reason],
+      [t("refused.contract"), `contract.${reason}` in MESSAGES.en ? t(`contract.${reason}`) : reason],
       n,
     ]),
-    ...Object.entries(report.ballots.excluded).map(([code, n]) => [[t("refused.excluded"), code], n]),
+    ...Object.entries(report.ballots.excluded).map(([code, n]) => [
+      [t("refused.excluded"), EXCLUSION_LABELS[code] ? EXCLUSION_LABELS[code][lang] : code],
+      n,
+    ]),
   ].filter(([, n]) => n > 0);
   document.getElementById("refused-empty").hidden = rows.length > 0;
   document.getElementById("refused-chart").hidden = rows.length === 0;
