@@ -168,6 +168,8 @@ async function main() {
         resultMatchesExpected: summary.resultMatchesExpected,
         audit: summary.audit,
       };
+      // Written after each electorate, so that a long run stopped early keeps what it measured.
+      writeOut("partial.json", `${JSON.stringify({ ...results, elections }, null, 2)}\n`);
     }
     results.elections = elections;
   }
@@ -230,15 +232,19 @@ async function main() {
     `Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     "",
   ].join("\n");
-  const dir = path.join(root, "out", "bench");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "latest.md"), markdown);
-  fs.writeFileSync(path.join(dir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeOut("latest.md", markdown);
+  writeOut("latest.json", `${JSON.stringify(results, null, 2)}\n`);
   if (json) console.log(JSON.stringify(results));
   else console.log(`${markdown}\nwritten to ${path.relative(root, dir)}/latest.{md,json}`);
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const dir = path.join(root, "out", "bench");
+
+function writeOut(file: string, text: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, file), text);
+}
 
 /**
  * The whole elections side by side, one column per electorate, so that the
