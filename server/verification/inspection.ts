@@ -40,25 +40,54 @@ export interface BallotInspection {
   styleIndex: number | null;
 }
 
+/**
+ * What the inspection keeps of checkSignedBallot's outcome, and all the
+ * verifier pool sends back for it (not the decoded ballot: copying its many
+ * small arrays between threads cost the main thread more than the check).
+ */
+export interface CheckSummary {
+  check: InspectionCheck;
+  /** keccak256 of the ballot bytes (checkSignedBallot's ballotHash). */
+  ballotHash: Hex;
+  /** The ballot style (from the decoded ballot, or the header of undecodable bytes), null when unreadable. */
+  styleIndex: number | null;
+}
+
+export function summarizeCheck(check: BallotCheck, bytes: Uint8Array): CheckSummary {
+  return {
+    check: inspectionCheckOf(check),
+    ballotHash: check.ballotHash,
+    styleIndex: check.ok ? check.ballot.styleIndex : styleOfBallotBytes(bytes),
+  };
+}
+
 /** Whatever runs checkSignedBallot on many ballots: the VerifierPool, or directChecker in-process. */
 export interface BallotChecker {
-  checkMany(ballots: readonly SignedBallot[]): Promise<BallotCheck[]>;
+  summarizeMany(ballots: readonly SignedBallot[]): Promise<CheckSummary[]>;
 }
 
 /** checkSignedBallot in this thread (small records, tests). */
 export const directChecker = (rules: BallotRules): BallotChecker => ({
-  checkMany: (ballots) => Promise.all(ballots.map((signed) => checkSignedBallot(rules, signed))),
+  summarizeMany: (ballots) =>
+    Promise.all(
+      ballots.map(async (signed) => summarizeCheck(await checkSignedBallot(rules, signed), signed.ballot)),
+    ),
 });
 
 /** A checker for records without rules (no valid joint key): every ballot fails, with the reason (V4.2). */
 export const noContextChecker: BallotChecker = {
-  checkMany: async (ballots: readonly SignedBallot[]) =>
-    ballots.map((signed): BallotCheck => ({
-      ok: false,
-      code: "malformed-ballot",
-      reason: "no valid joint key and manifest to check the ballot against",
-      ballotHash: toHex(ballotHash(signed.ballot)),
-    })),
+  summarizeMany: async (ballots: readonly SignedBallot[]) =>
+    ballots.map((signed) =>
+      summarizeCheck(
+        {
+          ok: false,
+          code: "malformed-ballot",
+          reason: "no valid joint key and manifest to check the ballot against",
+          ballotHash: toHex(ballotHash(signed.ballot)),
+        },
+        signed.ballot,
+      ),
+    ),
 };
 
 export interface CheckerOptions {
@@ -131,22 +160,19 @@ export function startInspection(
     sequence: BigInt(ballot.sequence),
     signature: ballot.signature,
   }));
-  const checks = checker.checkMany(signed);
+  const checks = checker.summarizeMany(signed);
   let running = previousRunningHash;
   const runningHashes = ballots.map(
     (ballot, i) =>
       (running = nextRunningHash(running, ballot.nullifier, signed[i].sequence, ballot.ballotHash)),
   );
   const inspections = checks.then((results) =>
-    ballots.map((_, i) => {
-      const check = results[i];
-      return {
-        computedHash: toHex(ballotHash(signed[i].ballot)),
-        computedRunningHash: runningHashes[i],
-        check: inspectionCheckOf(check),
-        styleIndex: check.ok ? check.ballot.styleIndex : styleOfBallotBytes(signed[i].ballot),
-      };
-    }),
+    ballots.map((_, i) => ({
+      computedHash: results[i].ballotHash,
+      computedRunningHash: runningHashes[i],
+      check: results[i].check,
+      styleIndex: results[i].styleIndex,
+    })),
   );
   return { lastRunningHash: running, inspections };
 }

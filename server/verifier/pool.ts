@@ -5,6 +5,7 @@ import type { Bytes32Input } from "../protocol/ballot";
 import type { BallotCheck, BallotRules, SignedBallot } from "../protocol/ballot-check";
 import type { ElectionContext } from "../protocol/context";
 import type { CryptoBackendName } from "../protocol/primitives/backend";
+import type { CheckSummary } from "../verification/inspection";
 
 /**
  * A pool of worker threads that check ballots in parallel (one libsodium
@@ -22,15 +23,19 @@ export interface VerifyTask {
 
 export type VerifyOutcome = { ok: true } | { ok: false; reason: string };
 
-export type PoolJob = { kind: "verify"; tasks: VerifyTask[] } | { kind: "check"; tasks: SignedBallot[] };
+export type PoolJob =
+  | { kind: "verify"; tasks: VerifyTask[] }
+  | { kind: "check"; tasks: SignedBallot[] }
+  | { kind: "summarize"; tasks: SignedBallot[] };
 
 export type PoolRequest =
   | { type: "init"; context: ElectionContext; registrarKeys: ReadonlyMap<number, Uint8Array> }
   | { type: "job"; id: number; job: PoolJob };
 
 export type PoolResponse =
-  | { type: "ready"; backend: CryptoBackendName }
-  | { type: "done"; id: number; outcomes: VerifyOutcome[] | BallotCheck[] };
+  { type: "ready"; backend: CryptoBackendName } | { type: "done"; id: number; outcomes: PoolOutcomes };
+
+type PoolOutcomes = VerifyOutcome[] | BallotCheck[] | CheckSummary[];
 
 export interface VerifierPoolOptions {
   /** Number of worker threads; default: the number of cores. */
@@ -41,7 +46,7 @@ export interface VerifierPoolOptions {
 
 interface Pending {
   job: PoolJob;
-  resolve: (outcomes: VerifyOutcome[] | BallotCheck[]) => void;
+  resolve: (outcomes: PoolOutcomes) => void;
   reject: (error: Error) => void;
 }
 
@@ -77,6 +82,8 @@ function workerSource(): Promise<WorkerSource> {
       const built = await esbuild.build({
         entryPoints: [workerFile],
         bundle: true,
+        // This file is in the worker's imports (through the inspection's types and checker); its esbuild is not.
+        external: ["esbuild"],
         platform: "node",
         format: "iife",
         target: `node${process.versions.node.split(".")[0]}`,
@@ -207,7 +214,7 @@ export class VerifierPool {
     }
   }
 
-  private submit(job: PoolJob): Promise<VerifyOutcome[] | BallotCheck[]> {
+  private submit(job: PoolJob): Promise<PoolOutcomes> {
     if (this.closed) return Promise.reject(new Error("verifier pool is closed"));
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
@@ -216,7 +223,7 @@ export class VerifierPool {
   }
 
   private async inBatches<T, R>(kind: PoolJob["kind"], tasks: readonly T[]): Promise<R[]> {
-    const batches: Promise<VerifyOutcome[] | BallotCheck[]>[] = [];
+    const batches: Promise<PoolOutcomes>[] = [];
     for (let i = 0; i < tasks.length; i += this.batchSize)
       batches.push(this.submit({ kind, tasks: tasks.slice(i, i + this.batchSize) } as PoolJob));
     return (await Promise.all(batches)).flat() as R[];
@@ -235,6 +242,11 @@ export class VerifierPool {
   /** checkSignedBallot on many ballots in parallel; the outcomes are in the order of the ballots. */
   checkMany(ballots: readonly SignedBallot[]): Promise<BallotCheck[]> {
     return this.inBatches("check", ballots);
+  }
+
+  /** checkSignedBallot on many ballots, only what the inspection keeps of each (see CheckSummary), in order. */
+  summarizeMany(ballots: readonly SignedBallot[]): Promise<CheckSummary[]> {
+    return this.inBatches("summarize", ballots);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { verifyBallotProofs } from "../protocol/ballot";
 import { checkSignedBallot, type BallotRules } from "../protocol/ballot-check";
 import { cryptoBackend } from "../protocol/primitives/backend";
 import { initCrypto } from "../protocol/primitives/sodium";
+import { summarizeCheck } from "../verification/inspection";
 import type { PoolRequest, PoolResponse, VerifyOutcome } from "./pool";
 
 /**
@@ -27,9 +28,15 @@ port.on("message", async (message: PoolRequest) => {
   const outcomes =
     job.kind === "check"
       ? await Promise.all(job.tasks.map((signed) => checkSignedBallot(current, signed)))
-      : job.tasks.map((task): VerifyOutcome => {
-          const result = verifyBallotProofs(current.context, task.bytes, task.nullifier);
-          return result.ok ? { ok: true } : { ok: false, reason: result.reason };
-        });
+      : job.kind === "summarize"
+        ? await Promise.all(
+            job.tasks.map(async (signed) =>
+              summarizeCheck(await checkSignedBallot(current, signed), signed.ballot),
+            ),
+          )
+        : job.tasks.map((task): VerifyOutcome => {
+            const result = verifyBallotProofs(current.context, task.bytes, task.nullifier);
+            return result.ok ? { ok: true } : { ok: false, reason: result.reason };
+          });
   port.postMessage({ type: "done", id: message.id, outcomes } satisfies PoolResponse);
 });
