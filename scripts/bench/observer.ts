@@ -10,21 +10,26 @@
  *
  *   npx tsx scripts/bench/observer.ts [--ballots N] [--voters V] [--threads T]
  *   npx tsx scripts/bench/observer.ts --json     one JSON object on stdout, nothing else
+ *   ... --audit    also `audit verify` (its own process) on the election's exported record
  *
  * Defaults: 2,000 ballots from 200 voters (10 each), every core.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { availableParallelism } from "node:os";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
+import { writeRecordFolder } from "../../server/audit/record-files";
 import { castBallots } from "../../server/chain/deploy";
+import { readElectionRecord } from "../../server/chain/election-reader";
 import { startLocalNode } from "../../server/chain/local-node";
 import { Observer } from "../../server/observer/observer";
 import { hexToBytes } from "../../server/protocol/primitives/bytes";
 import { electionRulesOf } from "../../server/verification/rules";
 import { VerifierPool } from "../../server/verifier/pool";
 import type { BallotChoices } from "../../server/protocol/ballot";
+import type { ElectionRecord } from "../../server/protocol/record";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
 import type { SignedBallot } from "../../server/chain/deploy";
 import {
@@ -163,7 +168,10 @@ async function main() {
       superseded: report.ballots.superseded,
       setupCastSeconds: round(castSeconds),
     };
-    if (json) console.log(JSON.stringify(result));
+    const audit = process.argv.includes("--audit")
+      ? auditVerify(await readElectionRecord(prepared.client, prepared.election))
+      : null;
+    if (json) console.log(JSON.stringify(audit === null ? result : { ...result, audit }));
     else {
       console.log(
         `observer catch-up: ${ballots} ballots (${voterCount} voters, ${result.averageBallotBytes} bytes each), load average ${result.loadAverage.join(", ")}`,
@@ -185,6 +193,13 @@ async function main() {
         `  pool alone ${result.poolCheckedPerSecond} ballots/s (already started): catch-up at ${Math.round(result.ofPoolRate * 100)}% of it`,
       );
       console.log(`  counted ${result.counted}, superseded ${result.superseded}`);
+      if (audit !== null)
+        console.log(
+          `audit verify of its export (${audit.recordMegabytes} MB): ${audit.seconds} s -> ${audit.ballotsPerSecond} ballots/s` +
+            (audit.cpuMsPerBallot === null
+              ? ""
+              : `, ${audit.cpuMsPerBallot} ms CPU per ballot, peak RSS ${audit.peakRssMegabytes} MB`),
+        );
     }
   } finally {
     await node.stop();
@@ -193,6 +208,44 @@ async function main() {
 }
 
 const round = (seconds: number) => Math.round(seconds * 100) / 100;
+
+/**
+ * `ballot-ledger audit verify` (a process of its own) on the election's
+ * exported record: its time, and when /usr/bin/time is there its CPU and peak RSS.
+ */
+function auditVerify(record: ElectionRecord) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "observer-bench-record-"));
+  try {
+    writeRecordFolder(dir, record);
+    const bytes = fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+    const cli = [
+      path.join(__dirname, "..", "..", "bin", "ballot-ledger.cjs"),
+      "audit",
+      "verify",
+      dir,
+      "--json",
+    ];
+    const timed = fs.existsSync("/usr/bin/time");
+    log(`audit verify of the exported record (${record.ballots.length} ballots)`);
+    const started = performance.now();
+    const run = timed
+      ? spawnSync("/usr/bin/time", ["-f", "%U %S %M", process.execPath, ...cli], { encoding: "utf8" })
+      : spawnSync(process.execPath, cli, { encoding: "utf8" });
+    const seconds = (performance.now() - started) / 1000;
+    if (run.status !== 0)
+      throw new Error(`audit verify exited with ${run.status}: ${run.stderr.slice(-500)}`);
+    const usage = timed ? run.stderr.trim().split("\n").at(-1)!.split(" ").map(Number) : null;
+    return {
+      recordMegabytes: round(bytes / 1e6),
+      seconds: round(seconds),
+      ballotsPerSecond: Math.round(record.ballots.length / seconds),
+      cpuMsPerBallot: usage === null ? null : round(((usage[0] + usage[1]) * 1000) / record.ballots.length),
+      peakRssMegabytes: usage === null ? null : Math.round(usage[2] / 1024),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 main().catch((error) => {
   console.error(`observer bench: ${error instanceof Error ? error.message : String(error)}`);

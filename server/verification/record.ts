@@ -2,7 +2,7 @@ import { hexToBytes } from "../protocol/primitives/bytes";
 import type { ElectionRecord, RecordBallot } from "../protocol/record";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
 import { recoverAttestationSigners } from "./attestations";
-import { inspectBallots, withChecker, type BallotInspection, type CheckerOptions } from "./inspection";
+import { startInspection, withChecker, type BallotInspection, type CheckerOptions } from "./inspection";
 import { summarizeIssuances } from "./issuance";
 import { inspectCancellations } from "./reconciliation";
 import { verifyElection } from "./pipeline";
@@ -47,11 +47,23 @@ export async function verifyElectionRecord(
     const started = Date.now();
     if (threads > 0)
       options.progress?.(`checking ${record.ballots.length} ballots on ${threads} worker threads`);
-    for (let start = 0; start < record.ballots.length; start += CHECK_CHUNK) {
-      const previous = start === 0 ? ZERO_RUNNING_HASH : all[start - 1].computedRunningHash;
-      all.push(
-        ...(await inspectBallots(checker, record.ballots.slice(start, start + CHECK_CHUNK), previous)),
-      );
+    // The next chunk is handed to the checker before this one is done, so the workers never wait.
+    let previous = ZERO_RUNNING_HASH;
+    const startChunk = (start: number) => {
+      const inspection = startInspection(checker, record.ballots.slice(start, start + CHECK_CHUNK), previous);
+      previous = inspection.lastRunningHash;
+      return inspection.inspections;
+    };
+    let next = record.ballots.length > 0 ? startChunk(0) : null;
+    for (let start = 0; next !== null; start += CHECK_CHUNK) {
+      const current = next;
+      next = start + CHECK_CHUNK < record.ballots.length ? startChunk(start + CHECK_CHUNK) : null;
+      try {
+        all.push(...(await current));
+      } catch (error) {
+        next?.catch(() => undefined);
+        throw error;
+      }
       if (record.ballots.length > CHECK_CHUNK) {
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
         options.progress?.(
