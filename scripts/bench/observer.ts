@@ -101,6 +101,7 @@ async function main() {
     log(`a fresh observer catches up (${threads} verifier threads)`);
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
+    const loopStarted = performance.eventLoopUtilization();
     const observer = await Observer.open({
       endpoint: prepared.endpoint,
       election: prepared.election,
@@ -111,6 +112,7 @@ async function main() {
     const progress = await observer.sync();
     const synced = performance.now();
     const catchUpCpu = process.cpuUsage(cpuStarted);
+    const catchUpLoop = performance.eventLoopUtilization(loopStarted);
     const verification = observer.verify(true);
     const verified = performance.now();
     const recorded = observer.store.recordBallots();
@@ -163,6 +165,8 @@ async function main() {
       /** CPU of this process (main thread and verifier threads; the node is another process) per ballot. */
       catchUpCpuMsPerBallot: round((catchUpCpu.user + catchUpCpu.system) / 1000 / ballots),
       poolCpuMsPerBallot: round((poolCpu.user + poolCpu.system) / 1000 / ballots),
+      /** Of the catch-up: the main thread's busy time (event loop utilisation) per ballot. */
+      mainThreadMsPerBallot: round(catchUpLoop.active / ballots),
       indexedPerSecond: Math.round(ballots / progress.indexSeconds),
       counted: report.ballots.counted,
       superseded: report.ballots.superseded,
@@ -187,7 +191,7 @@ async function main() {
       );
       console.log(`  verifying  ${result.verifySeconds} s  (counting rules, running hash, issuance, tally)`);
       console.log(
-        `  CPU        ${result.catchUpCpuMsPerBallot} ms per ballot caught up; the pool alone ${result.poolCpuMsPerBallot} ms`,
+        `  CPU        ${result.catchUpCpuMsPerBallot} ms per ballot caught up (main thread busy ${result.mainThreadMsPerBallot} ms); the pool alone ${result.poolCpuMsPerBallot} ms`,
       );
       console.log(
         `  pool alone ${result.poolCheckedPerSecond} ballots/s (already started): catch-up at ${Math.round(result.ofPoolRate * 100)}% of it`,

@@ -226,12 +226,15 @@ export class ObserverStore {
     ).n;
   }
 
-  /** The first `limit` ballots not yet checked (after index `after`, if given), in chain order. */
-  unchecked(limit: number, after = -1): RecordBallot[] {
+  /**
+   * The first `limit` ballots not yet checked (after index `after`, if given), in chain order,
+   * with their bytes as stored beside the hex.
+   */
+  unchecked(limit: number, after = -1): (RecordBallot & { bytes: Uint8Array })[] {
     const rows = this.db
       .prepare("SELECT * FROM ballots WHERE check_ok IS NULL AND idx > ? ORDER BY idx LIMIT ?")
       .all(after, limit) as BallotRow[];
-    return rows.map(recordBallotOf);
+    return rows.map((row) => ({ ...recordBallotOf(row), bytes: new Uint8Array(row.ballot) }));
   }
 
   /** The recomputed running hash after ballot `index`, or null when it is not checked yet. */

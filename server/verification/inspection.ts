@@ -152,11 +152,12 @@ export function inspectBallots(
  */
 export function startInspection(
   checker: BallotChecker,
-  ballots: readonly RecordBallot[],
+  ballots: readonly (RecordBallot & { bytes?: Uint8Array })[],
   previousRunningHash: Hex,
 ): { lastRunningHash: Hex; inspections: Promise<BallotInspection[]> } {
   const signed: SignedBallot[] = ballots.map((ballot) => ({
-    ballot: hexToBytes(ballot.ballot),
+    // `bytes`, when the caller has them (the observer's index), are those of `ballot.ballot`.
+    ballot: ballot.bytes ?? hexToBytes(ballot.ballot),
     sequence: BigInt(ballot.sequence),
     signature: ballot.signature,
   }));
