@@ -365,6 +365,19 @@ describe("web booth parts", function () {
       const merged = mergeBallots([cast(1), cast(3)], [cast(2), cast(1)]);
       expect(merged.map((b) => b.sequence)).to.deep.equal(["1", "2", "3"]);
     });
+
+    it("keeps a ballot accepted without a receipt (its answer lost), in the key file too", () => {
+      const lost: CastRecord = { ...cast(3), relay: null, receipt: null, signature: null };
+      const withLost = { ...state, ballots: [cast(1), cast(2), lost] };
+      expect(nextSequence(withLost)).to.equal(4n);
+      expect(readKeyFile(JSON.stringify(keyFileOf(withLost)), location)).to.deep.equal({
+        ok: true,
+        state: withLost,
+      });
+      // Only all three together: a receipt without its signature is no receipt.
+      const half = { ...withLost, ballots: [{ ...cast(1), signature: null }] };
+      expect(readKeyFile(JSON.stringify(keyFileOf(half)), location)).to.include({ ok: false });
+    });
   });
 
   describe("tracking", () => {

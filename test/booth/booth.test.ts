@@ -47,6 +47,7 @@ describe("web booth in headless Chromium", function () {
   let alice: Page;
   let bob: Page;
   let carol: Page;
+  let erin: Page;
   const aliceCodes: string[] = [];
   let aliceKeyFile = "";
 
@@ -532,7 +533,7 @@ describe("web booth in headless Chromium", function () {
     await cast(bob);
     await shot(bob, "17-phone-receipt");
 
-    const erin = await newPage(phone);
+    erin = await newPage(phone);
     await openBooth(erin);
     await signIn(erin, VOTERS.erin);
     await choose(erin, { mayor: ["petrov"] });
@@ -540,6 +541,38 @@ describe("web booth in headless Chromium", function () {
     await encrypt(erin);
     expect(await erin.textContent("#review-choices")).to.include("(no choice)");
     await cast(erin);
+  });
+
+  it("says a ballot was accepted when a relay's answer was lost and the next relay already holds it", async () => {
+    await erin.click("#button-revote");
+    await erin.locator("#section-ballot").waitFor({ state: "visible" });
+    await choose(erin, { mayor: ["petrov"] }); // the same choices as her first ballot
+    await erin.check("#option-referendum-blank");
+    const code = await encrypt(erin);
+    // Relay B (the first that answers) takes the ballot, but its answer never reaches the browser;
+    // the booth then tries relay A, once A has read the ballot on chain: A answers duplicate-ballot.
+    await erin.context().route(`${e.relayB.url}/v1/ballots`, async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      await route.fetch();
+      const queued = e.relayB.app.relay.queue.status(code)!;
+      for (let i = 0; e.relayA.app.relay.follower.latestSequence(queued.nullifier) < queued.sequence; i++) {
+        if (i > 600) throw new Error("relay A did not read the ballot on chain");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await route.abort("connectionreset");
+    });
+    expect(await cast(erin)).to.equal(code);
+    await erin.context().unroute(`${e.relayB.url}/v1/ballots`);
+    expect(await erin.textContent("#receipt-intro")).to.include("the signed receipt was lost on the way");
+    expect(await erin.textContent("#receipt-details")).to.include(e.relayA.url);
+    expect(await erin.isVisible("#button-receipt-download")).to.equal(false);
+    await shot(erin, "17b-answer-lost-accepted");
+    await erin.click("button[data-lang=ru]");
+    expect(await erin.textContent("#receipt-intro")).to.include("квитанцией потерялся по дороге");
+    await erin.click("button[data-lang=en]");
+    // The ballot is remembered: the next one carries the next number.
+    await erin.click("#button-revote");
+    expect(await erin.textContent("#ballot-sequence")).to.include("ballot number 3");
   });
 
   it("tells the voter when no relay answers, and nothing is cast", async () => {
@@ -652,7 +685,7 @@ describe("web booth in headless Chromium", function () {
   it("the tally recomputed from the chain record matches the choices made in the browser", async () => {
     const { context, client, election, trusteeSecrets, registrarKeys } = e.chain;
     const record = await readElectionRecord(client, election);
-    expect(record.ballots).to.have.length(5); // alice x3, bob, erin; neither the challenged ballot nor carol's
+    expect(record.ballots).to.have.length(6); // alice x3, bob, erin x2; neither the challenged ballot nor carol's
     const rules = {
       context,
       registrarKeys: new Map(registrarKeys.map((key, style) => [style, key.modulus])),
@@ -669,6 +702,7 @@ describe("web booth in headless Chromium", function () {
       "counted",
       "counted",
       "counted",
+      "superseded",
       "superseded",
       "superseded",
     ]);

@@ -199,6 +199,9 @@ const en = {
   "receipt.trackHintPublic":
     "This tracker is run by an election observer: it looks your ballot up on the chain itself, so it works even if every relay is down.",
   "receipt.trackOthers": "Other trackers:",
+  "receipt.lost":
+    "Your ballot was accepted, but the relay's answer with the signed receipt was lost on the way: {url} confirms that it holds this very ballot, or that the chain records it. It counts like any other; track it with its tracking code.",
+  "receipt.confirmedBy": "Confirmed by",
   "receipt.trackObserver": "observer {host}",
   "receipt.trackRelay": "relay {host}",
   "track.public": "See it on the chain itself, at an observer's tracker:",
@@ -437,6 +440,9 @@ const ru: Record<MessageKey, string> = {
   "receipt.trackHintPublic":
     "Эту страницу отслеживания ведёт наблюдатель за выборами: он ищет ваш бюллетень прямо в блокчейне, поэтому она работает, даже если недоступны все ретрансляторы.",
   "receipt.trackOthers": "Другие страницы отслеживания:",
+  "receipt.lost":
+    "Ваш бюллетень принят, но ответ ретранслятора с подписанной квитанцией потерялся по дороге: {url} подтверждает, что у него есть именно этот бюллетень или что он уже записан в блокчейн. Он учитывается, как любой другой; отследить его можно по коду отслеживания.",
+  "receipt.confirmedBy": "Подтвердил",
   "receipt.trackObserver": "наблюдатель {host}",
   "receipt.trackRelay": "ретранслятор {host}",
   "track.public": "Проверить прямо в блокчейне на странице наблюдателя:",

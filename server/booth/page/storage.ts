@@ -33,21 +33,38 @@ const credentialSchema = z.strictObject({
   signature: hex(),
 });
 
-const castSchema = z.strictObject({
-  sequence: z.string().regex(/^[1-9][0-9]{0,19}$/),
-  trackingCode: z.string().min(1).max(32),
-  ballotHash: hex(32),
-  relayUrl: z.string().max(2048),
-  relay: hex(20),
-  receipt: z.strictObject({
-    election: hex(20),
+/**
+ * A ballot cast. `relay`, `receipt` and `signature` are null when the answer
+ * of the relay that took it was lost and another relay then answered
+ * duplicate-ballot for this very ballot (the same bytes and sequence are
+ * queued there or recorded on chain, docs/booth.md "Cast"): accepted, without
+ * a signed receipt; `relayUrl` is the relay that said so. Kept all the same,
+ * so that the next ballot carries the next sequence number.
+ */
+const castSchema = z
+  .strictObject({
+    sequence: z.string().regex(/^[1-9][0-9]{0,19}$/),
     trackingCode: z.string().min(1).max(32),
     ballotHash: hex(32),
-    sequence: z.string(),
-    acceptedAt: z.number().int(),
-  }),
-  signature: hex(65),
-});
+    relayUrl: z.string().max(2048),
+    relay: hex(20).nullable(),
+    receipt: z
+      .strictObject({
+        election: hex(20),
+        trackingCode: z.string().min(1).max(32),
+        ballotHash: hex(32),
+        sequence: z.string(),
+        acceptedAt: z.number().int(),
+      })
+      .nullable(),
+    signature: hex(65).nullable(),
+  })
+  .refine(
+    (cast) =>
+      (cast.receipt === null) === (cast.signature === null) &&
+      (cast.receipt === null) === (cast.relay === null),
+    "relay, receipt and signature are all given or all null",
+  );
 
 export const voterStateSchema = z.strictObject({
   version: z.literal(1),

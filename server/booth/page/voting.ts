@@ -18,6 +18,7 @@ import {
   startCredentialRequest,
   votingAddressOf,
   type PreparedBallot,
+  type RelayReceipt,
 } from "../../voter/booth";
 import {
   fetchVoterStyle,
@@ -544,9 +545,9 @@ class BoothPage {
       trackingCode: prepared.trackingCode,
       ballotHash: prepared.ballotHash,
       relayUrl,
-      relay: answer.relay,
-      receipt: answer.receipt,
-      signature: answer.signature,
+      relay: answer?.relay ?? null,
+      receipt: answer?.receipt ?? null,
+      signature: answer?.signature ?? null,
     };
     this.state = { ...state, ballots: mergeBallots(state.ballots, [cast]) };
     this.save();
@@ -557,6 +558,7 @@ class BoothPage {
     this.renderReceipt();
     this.renderHistory();
     showSection("section-receipt", SECTIONS);
+    if (answer === null) return;
     const check = await checkReceipt(this.election.context, prepared, answer);
     if (!check.ok) throw new BoothError("error.receiptInvalid", { reason: check.reason }, "invalid-receipt");
   }
@@ -565,9 +567,14 @@ class BoothPage {
    * Sends the signed ballot to the relays in order, one at a time, telling the
    * voter which relay is being tried and for how long; a relay that does not
    * answer within RELAY_TIMEOUT_MS is left for the next (the same bytes: the
-   * ballot counts at most once). A refusal is final (submitBallot).
+   * ballot counts at most once). A refusal is final (submitBallot), except
+   * duplicate-ballot: a relay holds, or the chain records, this very ballot
+   * (same bytes and sequence), so an earlier attempt got through and its
+   * answer was lost; the ballot is accepted, without a receipt (answer null).
    */
-  private async submitWithProgress(prepared: PreparedBallot) {
+  private async submitWithProgress(
+    prepared: PreparedBallot,
+  ): Promise<{ relayUrl: string; answer: RelayReceipt | null }> {
     const urls = this.election.relayUrls;
     const attempts: NoRelayAnsweredError["attempts"] = [];
     const progress = byId("progress");
@@ -588,6 +595,8 @@ class BoothPage {
       try {
         return await submitBallot([url], prepared, { timeoutMs: RELAY_TIMEOUT_MS });
       } catch (error) {
+        if (error instanceof ServiceError && error.code === "duplicate-ballot")
+          return { relayUrl: url, answer: null };
         if (!(error instanceof NoRelayAnsweredError)) throw error;
         attempts.push(...error.attempts);
       } finally {
@@ -602,11 +611,20 @@ class BoothPage {
     const cast = this.lastCast;
     if (cast === null) return;
     byId("receipt-code").textContent = cast.trackingCode;
+    // No receipt: the relay's answer was lost, another relay confirmed it holds (or the chain records) this ballot.
+    const receipt = cast.receipt;
+    byId("receipt-intro").textContent =
+      receipt === null ? t("receipt.lost", { url: cast.relayUrl }) : t("receipt.intro");
+    byId("button-receipt-download").hidden = receipt === null;
     const rows: [string, string][] = [
       [t("receipt.sequence"), cast.sequence],
       [t("receipt.ballotHash"), cast.ballotHash],
-      [t("receipt.relay"), `${cast.relay} (${cast.relayUrl})`],
-      [t("receipt.acceptedAt"), formatTime(cast.receipt.acceptedAt)],
+      ...(receipt === null
+        ? [[t("receipt.confirmedBy"), cast.relayUrl] as [string, string]]
+        : [
+            [t("receipt.relay"), `${cast.relay} (${cast.relayUrl})`] as [string, string],
+            [t("receipt.acceptedAt"), formatTime(receipt.acceptedAt)] as [string, string],
+          ]),
     ];
     byId("receipt-details").replaceChildren(
       ...rows.map(([name, value]) =>
@@ -637,7 +655,7 @@ class BoothPage {
 
   private downloadReceipt(): void {
     const cast = this.lastCast;
-    if (cast === null) return;
+    if (cast === null || cast.receipt === null) return;
     downloadJson(`receipt-${cast.trackingCode}.json`, {
       kind: "ballot-ledger-receipt",
       chainId: this.location.chainId.toString(),
