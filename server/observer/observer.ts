@@ -302,7 +302,8 @@ export class Observer {
         logs = logs.filter((log) => log.blockNumber <= cut.block);
         to = cut.block;
         toHash = cut.blockHash;
-        rangeBlocks = to - from + 1n;
+        // The next range spans as many blocks as these ballots did, so little is read twice.
+        rangeBlocks = cut.block - cut.firstBlock + 1n;
       } else if (rangeBlocks < maxBlocks)
         rangeBlocks = rangeBlocks * 2n < maxBlocks ? rangeBlocks * 2n : maxBlocks;
       await foldLogs(this.client, record, logs);
@@ -636,16 +637,19 @@ function rulesKey(rules: ElectionRules | null): string {
 
 /**
  * Where a range of logs reaches `ballots` BallotCast events: the block of the
- * last of them (the range keeps every log of that block) and its hash; null
- * when the range holds fewer.
+ * last of them (the range keeps every log of that block), its hash and the
+ * block of the first of them; null when the range holds fewer.
  */
 function cutAtBallots(
   logs: readonly ElectionLog[],
   ballots: number,
-): { block: bigint; blockHash: Hex } | null {
+): { block: bigint; blockHash: Hex; firstBlock: bigint } | null {
   let seen = 0;
-  for (const log of logs)
-    if (log.eventName === "BallotCast" && ++seen >= ballots)
-      return { block: log.blockNumber, blockHash: log.blockHash };
+  let firstBlock = 0n;
+  for (const log of logs) {
+    if (log.eventName !== "BallotCast") continue;
+    if (seen++ === 0) firstBlock = log.blockNumber;
+    if (seen >= ballots) return { block: log.blockNumber, blockHash: log.blockHash, firstBlock };
+  }
   return null;
 }
