@@ -92,6 +92,8 @@ interface BallotFigures {
   verifyCpuMs: number;
   poolCpuMsPerBallot: number;
   aggregateUsPerBallot: number;
+  /** Decoding the ballot bytes and adding them: the counting cost per ballot. */
+  decodeAndAggregateUsPerBallot: number;
   /** The group-operation backend of the pool's worker threads. */
   poolBackend: string;
 }
@@ -140,6 +142,13 @@ async function benchBallot(
   });
   const aggregator = new Aggregator(context.manifest);
   const aggregateMs = perCall(samples * 5, (i) => aggregator.add(decoded[i % samples]));
+  // What counting costs a trustee or an observer per ballot: decoding the bytes (V8.1), then adding.
+  const counter = new Aggregator(context.manifest);
+  const countMs = perCall(samples * 5, (i) => {
+    const d = decodeBallot(context, encrypted[i % samples].bytes);
+    if (!d.ok) throw new Error(d.reason);
+    counter.add(d.ballot);
+  });
 
   const figures: BallotFigures = {
     bytes: encrypted[0].bytes.length,
@@ -150,6 +159,7 @@ async function benchBallot(
     verifyCpuMs,
     poolCpuMsPerBallot,
     aggregateUsPerBallot: aggregateMs * 1000,
+    decodeAndAggregateUsPerBallot: countMs * 1000,
     poolBackend,
   };
   log(`${name} ballot (${figures.bytes} bytes)`);
@@ -163,6 +173,7 @@ async function benchBallot(
     `  pool CPU per ballot     ${poolCpuMsPerBallot.toFixed(2)} ms (${((pool.threads * 1000) / poolCpuMsPerBallot).toFixed(0)}/s on ${pool.threads} idle cores)`,
   );
   log(`  aggregation             ${figures.aggregateUsPerBallot.toFixed(0)} us per ballot`);
+  log(`  decode + aggregation    ${figures.decodeAndAggregateUsPerBallot.toFixed(0)} us per ballot`);
   return figures;
 }
 
