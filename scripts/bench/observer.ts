@@ -17,6 +17,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { availableParallelism } from "node:os";
+import { performance } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
