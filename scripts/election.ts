@@ -54,10 +54,11 @@ async function main(): Promise<void> {
   const outDir = path.resolve(options.out);
   const timings = new StageTimings();
   await initCrypto();
-  const chain = await openChain(options.config, options.network, options.voters);
+  // Before the chain starts: a folder that cannot be emptied (another run writing to it) stops the job here.
   fs.rmSync(outDir, { recursive: true, force: true });
   for (const sub of ["trustees", "wallets", "services", "observers", "logs"])
     fs.mkdirSync(path.join(outDir, sub), { recursive: true });
+  const chain = await openChain(options.config, options.network, options.voters);
   const logFile = path.join(outDir, "logs", "services.log");
   const logger = pino({ level: "info" }, pino.destination({ dest: logFile, sync: false }));
   const next = seededRandom(options.seed);
@@ -107,6 +108,10 @@ async function main(): Promise<void> {
         present: PRESENT_TRUSTEES,
       },
       gasPerBallot: audit.gasPerBallot,
+      votingBusySeconds: {
+        voterThreads: voting.busy.voterThreadsSeconds,
+        mainThread: voting.busy.mainThreadSeconds,
+      },
       timings: { ...timings.seconds, totalSeconds: timings.totalSeconds() },
       peakRssMB: timings.peakRssMB,
       recordDir: audit.recordDir,

@@ -149,6 +149,9 @@ async function main() {
       const { result: summary, processes } = await runPart("scripts/election.ts", [
         "--voters",
         String(voters),
+        // Each electorate's record, reports and logs apart (out/bench/election-N), not the main job's out/election.
+        "--out",
+        path.join("out", "bench", `election-${voters}`),
       ]);
       const timings = summary.timings as Record<string, number>;
       const ballots = summary.ballots as { cast: number; recorded: number };
@@ -162,6 +165,7 @@ async function main() {
           voting: round2(ballots.cast / timings.voting),
           wholeElection: round2(ballots.recorded / timings.totalSeconds),
         },
+        votingBusySeconds: summary.votingBusySeconds,
         jobPeakRssMBByStage: summary.peakRssMB,
         // Only the processes that ran long enough to be sampled: the job, its chain node and anything they start.
         processes: processes.sort((a, b) => b.peakRssMB - a.peakRssMB),
@@ -291,6 +295,19 @@ function electionGrowthTable(elections: unknown): string[] {
       "ballots per second, whole election",
       "ballots/s",
       sizes.map((v) => cell(v, 2, "ballotsPerSecond", "wholeElection")),
+    ),
+    line(
+      "voting: busy time of the voter-device threads",
+      "s",
+      sizes.map((v) => {
+        const busy = get(elections, v, "votingBusySeconds", "voterThreads");
+        return Array.isArray(busy) ? busy.map((x: number) => fmt(x, 0)).join(" + ") : "n/a";
+      }),
+    ),
+    line(
+      "voting: busy time of the job's main thread (services)",
+      "s",
+      sizes.map((v) => cell(v, 0, "votingBusySeconds", "mainThread")),
     ),
     line(
       "gas per ballot",

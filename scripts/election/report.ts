@@ -26,6 +26,8 @@ export interface ElectionSummary {
   voters: number;
   trustees: { n: number; t: number; present: number[] };
   gasPerBallot: { transactions: number; average: number; ballotsPerTransaction: number };
+  /** The voting stage's busy seconds: the voter-device threads, and the services' main thread. */
+  votingBusySeconds: { voterThreads: number[]; mainThread: number };
   timings: Record<string, number>;
   /** This process's (every service, observer, trustee and simulated voter's) peak RSS after each stage, MB. */
   peakRssMB: Record<string, number>;
@@ -61,6 +63,9 @@ export function printReport(s: ElectionSummary, manifest: Manifest, json: boolea
     `gas per ballot: ${s.gasPerBallot.average} (${s.gasPerBallot.transactions} castBallots transactions, ${s.gasPerBallot.ballotsPerTransaction} ballots each)`,
   );
   console.log(`timings (s): ${JSON.stringify(s.timings)}`);
+  console.log(
+    `voting stage, busy (s): voter threads ${s.votingBusySeconds.voterThreads.join(", ")}, main thread ${s.votingBusySeconds.mainThread}`,
+  );
   console.log(`peak RSS after each stage (MB): ${JSON.stringify(s.peakRssMB)}`);
   console.log(`record: ${s.recordDir}\nreport: ${s.reportFile}\nlogs:   ${s.logFile}`);
 }

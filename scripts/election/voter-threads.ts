@@ -70,6 +70,11 @@ export class VoterThreads {
     this.waiting.clear();
   }
 
+  /** Seconds each thread's event loop was busy (the voters' work, fsync waits included) since it started. */
+  busySeconds(): number[] {
+    return this.threads.map((t) => Math.round(t.worker.performance.eventLoopUtilization().active) / 1000);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { toHex, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { publicClientFor } from "../../server/chain/clients";
@@ -36,6 +37,12 @@ export interface VotingOutcome {
   revotes: number;
   /** Invalid attempts, by the reason code the relay or registrar gave. */
   rejectedByRelay: Record<string, number>;
+  /**
+   * Where the voting stage's time went: seconds each voter-device thread was
+   * busy, and seconds the main thread (registrar, relays, observers, the
+   * simulation's own bookkeeping) was busy, against the stage's wall time.
+   */
+  busy: { voterThreadsSeconds: number[]; mainThreadSeconds: number };
 }
 
 const VOTERS_AT_ONCE = 12;
@@ -61,10 +68,12 @@ export async function simulateVoting(
   const lastChoices = new Map<number, BallotChoices>();
   const rejectedByRelay: Record<string, number> = {};
   const refused = (code: string) => (rejectedByRelay[code] = (rejectedByRelay[code] ?? 0) + 1);
+  let voterThreadsSeconds: number[] = [];
   let cast = 0;
   let revotes = 0;
   const relayUrls = services.relays.map((r) => r.url);
   const walletOf = (i: number) => path.join(outDir, "wallets", `${voters[i].voterId}.json`);
+  const mainThreadAtStart = performance.eventLoopUtilization();
   const devices = new VoterThreads(VOTER_THREADS, {
     endpoint: chain.endpoint,
     election,
@@ -109,12 +118,17 @@ export async function simulateVoting(
       });
       revoteBar.stop();
       const tamperers = voting.filter((_, k) => k % 100 === 0);
+      // The replayed sequence must be one the chain holds, and both relays must have seen it there: they
+      // batch for seconds, and the other relay (which holds nothing of this voter) would take it as new.
+      await waitUntilOnChain(client, election, cast, "today's ballots");
+      await relaysSeeChainTime();
       for (const i of tamperers) for (const code of await tryInvalidBallots(i, walletOf(i))) refused(code);
       step(
         `day ${day + 1}: ${voting.length} voted, ${changing.length} re-voted, ${tamperers.length * 3} invalid attempts refused`,
       );
     }
   } finally {
+    voterThreadsSeconds = devices.busySeconds();
     await devices.close();
   }
 
@@ -179,12 +193,18 @@ export async function simulateVoting(
     for (const [contest, picked] of Object.entries(choices))
       for (const option of picked) expected[contest][option]++;
   await waitUntilOnChain(client, election, cast);
-  return { expected, cast, revotes, rejectedByRelay };
+  const mainThreadSeconds = Math.round(performance.eventLoopUtilization(mainThreadAtStart).active) / 1000;
+  return { expected, cast, revotes, rejectedByRelay, busy: { voterThreadsSeconds, mainThreadSeconds } };
 }
 
 /** Waits until the chain holds `cast` ballots: both relays have put every accepted ballot on chain. */
-async function waitUntilOnChain(client: ChainPublicClient, election: Address, cast: number): Promise<void> {
-  step("waiting for the relays to put every accepted ballot on chain");
+async function waitUntilOnChain(
+  client: ChainPublicClient,
+  election: Address,
+  cast: number,
+  what = "every accepted ballot",
+): Promise<void> {
+  step(`waiting for the relays to put ${what} on chain`);
   const bar = progressBar("on chain", cast);
   let seen = 0;
   for (;;) {
