@@ -287,10 +287,26 @@ export class GethNode {
     }
   }
 
+  /** Whether `other` is among this node's connected peers (by node id: a peer's port may be any). */
+  async hasPeer(other: GethNode): Promise<boolean> {
+    const id = (enode: string) => enode.slice("enode://".length, enode.indexOf("@")).toLowerCase();
+    const peers = await this.ipc<{ enode: string }[]>("admin_peers");
+    return peers.some((peer) => id(peer.enode) === id(other.spec.enode));
+  }
+
   async head(): Promise<{ number: bigint; hash: Hex }> {
     const block = await this.client().getBlock({ blockTag: "latest" });
     return { number: block.number, hash: block.hash };
   }
+}
+
+/** A node's config.toml: every given node is a static and trusted peer (dialled at start, kept connected). */
+function writePeerConfig(nodeDir: string, peers: readonly NodeSpec[]): void {
+  const enodes = peers.map((n) => JSON.stringify(n.enode)).join(", ");
+  fs.writeFileSync(
+    path.join(nodeDir, "config.toml"),
+    `[Node.P2P]\nStaticNodes = [${enodes}]\nTrustedNodes = [${enodes}]\n`,
+  );
 }
 
 /**
@@ -430,10 +446,9 @@ export class LocalNetwork {
       const nodeDir = path.join(root, spec.name);
       fs.mkdirSync(nodeDir, { recursive: true });
       writeSecret(path.join(nodeDir, "nodekey"), nodeKeys.get(spec.name)!.slice(2));
-      const peers = nodes.filter((n) => n.name !== spec.name).map((n) => JSON.stringify(n.enode));
-      fs.writeFileSync(
-        path.join(nodeDir, "config.toml"),
-        `[Node.P2P]\nStaticNodes = [${peers.join(", ")}]\nTrustedNodes = [${peers.join(", ")}]\n`,
+      writePeerConfig(
+        nodeDir,
+        nodes.filter((n) => n.name !== spec.name),
       );
       const dataDir = path.join(nodeDir, "data");
       await run(binary, ["--datadir", dataDir, "--state.scheme", "hash", "init", genesisFile]);
@@ -474,10 +489,104 @@ export class LocalNetwork {
     return fs.readFileSync(path.join(this.dir, account.keyFile), "utf8").trim() as Hex;
   }
 
-  /** Starts every node that is not running, then waits until every node has a peer and blocks are made. */
+  /**
+   * Starts every node that is not running, then waits until every node has a
+   * peer and blocks are made. A fork stall (see resolveForkStall) is resolved
+   * once, with a line on stderr.
+   */
   async start(): Promise<void> {
     for (const node of this.nodes) await node.start();
-    await this.waitForBlocks(2);
+    try {
+      await this.waitForBlocks(2, 45_000);
+    } catch (error) {
+      const rewound = await this.resolveForkStall();
+      if (rewound.length === 0) throw error;
+      process.stderr.write(
+        `network: blocks stalled on competing forks; ${rewound.map((r) => `${r.node} rewound to block ${r.block}`).join(", ")}\n`,
+      );
+      await this.waitForBlocks(2);
+    }
+  }
+
+  /**
+   * Clique's known liveness failure: when the signers are split over two
+   * forks of equal total difficulty, no node switches (go-ethereum reorganises
+   * only to a heavier chain), and on each fork the signers allowed to seal the
+   * next block (those that sealed none of the last floor(N/2)) may all be on
+   * the other fork: blocks stop for good. The way out an operator takes:
+   * rewindToHeaviestFork, then each rewound node imports the heaviest fork's
+   * blocks, then its sealing resumes. Returns the nodes rewound (none when
+   * all share one chain).
+   */
+  async resolveForkStall(): Promise<{ node: string; block: bigint }[]> {
+    const { rewound, reference } = await this.rewindToHeaviestFork();
+    if (rewound.length === 0) return rewound;
+    // go-ethereum's downloader, asked to sync after a rewind, may pick a peer that was rewound too and hang
+    // on it for minutes: the heaviest fork's blocks are exported from its node and imported into each
+    // rewound node instead (what an operator does with `geth export` / `geth import`).
+    const from = rewound.reduce((low, r) => (r.block < low ? r.block : low), reference.number);
+    const file = path.join(this.dir, `fork-${reference.hash.slice(2, 10)}.rlp`);
+    try {
+      await this.node(reference.node).ipc("admin_exportChain", [
+        file,
+        Number(from + 1n),
+        Number(reference.number),
+      ]);
+      for (const { node } of rewound) {
+        const gethNode = this.node(node);
+        await gethNode.ipc("admin_importChain", [file]);
+        const head = await gethNode.head();
+        if (head.hash !== reference.hash)
+          throw new NetworkError(
+            `${node} is at ${head.hash} after importing the heaviest fork ${reference.hash}`,
+          );
+        if (gethNode.spec.role === "validator") await gethNode.ipc("miner_start");
+      }
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    return rewound;
+  }
+
+  /**
+   * Every node off the heaviest fork (ties: the fork most nodes are on, then
+   * the first node's) stops sealing and is rewound with debug_setHead to the
+   * last block it shares with that fork. Returns the nodes rewound and the
+   * heaviest fork's head.
+   */
+  async rewindToHeaviestFork(): Promise<{
+    rewound: { node: string; block: bigint }[];
+    reference: { node: string; number: bigint; hash: Hex };
+  }> {
+    const running = this.nodes.filter((n) => n.running());
+    const heads = await Promise.all(
+      running.map(async (node) => {
+        const block = await node.client().getBlock({ blockTag: "latest" });
+        return { node, number: block.number, hash: block.hash, difficulty: block.totalDifficulty ?? 0n };
+      }),
+    );
+    const nodesOn = (hash: Hex) => heads.filter((h) => h.hash === hash).length;
+    const reference = heads.reduce((best, h) =>
+      h.difficulty > best.difficulty ||
+      (h.difficulty === best.difficulty && nodesOn(h.hash) > nodesOn(best.hash))
+        ? h
+        : best,
+    );
+    const hashAt = async (node: GethNode, number: bigint) =>
+      (await node.client().getBlock({ blockNumber: number })).hash;
+    const rewound: { node: string; block: bigint }[] = [];
+    for (const head of heads) {
+      let n = head.number < reference.number ? head.number : reference.number;
+      while (n > 0n && (await hashAt(head.node, n)) !== (await hashAt(reference.node, n))) n--;
+      if (n === head.number) continue; // on the heaviest chain, perhaps behind: it syncs by itself
+      if (head.node.spec.role === "validator") await head.node.ipc("miner_stop");
+      await head.node.ipc("debug_setHead", [`0x${n.toString(16)}`]);
+      rewound.push({ node: head.node.name, block: n });
+    }
+    return {
+      rewound,
+      reference: { node: reference.node.name, number: reference.number, hash: reference.hash },
+    };
   }
 
   /** Stops every node cleanly. */
@@ -530,13 +639,36 @@ export class LocalNetwork {
 
   /** Cuts the peer link between two nodes (both sides: static, trusted, connection). */
   async disconnect(a: GethNode, b: GethNode): Promise<void> {
-    for (const [from, to] of [
-      [a, b],
-      [b, a],
-    ]) {
-      await from.ipc("admin_removeTrustedPeer", [to.spec.enode]);
-      await from.ipc("admin_removePeer", [to.spec.enode]);
+    // Until both have dropped the other from their static and trusted sets, the one still holding the
+    // other re-dials it at once: check the link is gone on both sides and drop it again until it is.
+    for (let attempt = 0; ; attempt++) {
+      for (const [from, to] of [
+        [a, b],
+        [b, a],
+      ]) {
+        await from.ipc("admin_removeTrustedPeer", [to.spec.enode]);
+        await from.ipc("admin_removePeer", [to.spec.enode]);
+      }
+      await sleep(200);
+      if (!(await a.hasPeer(b)) && !(await b.hasPeer(a))) return;
+      if (attempt === 10) throw new NetworkError(`${a.name} and ${b.name} stay connected`);
     }
+  }
+
+  /**
+   * Splits the stopped network into groups that know only each other (a
+   * partition no reconnection can leak through: their static peers are
+   * rewritten), or with no groups restores every node's full peer list. Takes
+   * effect at the nodes' next start.
+   */
+  partition(groups: readonly GethNode[][] = [this.nodes]): void {
+    if (this.nodes.some((n) => n.running())) throw new NetworkError("partition: stop the network first");
+    for (const group of groups)
+      for (const node of group)
+        writePeerConfig(
+          node.dir,
+          group.filter((n) => n !== node).map((n) => n.spec),
+        );
   }
 
   /** Restores the peer link between two nodes. */
