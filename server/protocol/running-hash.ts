@@ -1,5 +1,6 @@
-import { keccak256, type Hex } from "viem";
-import { hexToBytes, u64be } from "./primitives/bytes";
+import type { Hex } from "viem";
+import { hexToBytes, toHex, u64be } from "./primitives/bytes";
+import { keccak256Bytes } from "./primitives/hash";
 
 /**
  * The contract's running hash over accepted ballots (architecture.md):
@@ -20,7 +21,7 @@ export function nextRunningHash(previous: Hex, nullifier: Hex, sequence: bigint,
   if (sequence < 0n || sequence >= 1n << 64n) throw new RangeError("sequence is not a uint64");
   input.set(u64be(sequence), 88);
   input.set(word(ballotHash, "ballot hash"), 96);
-  return keccak256(input);
+  return toHex(keccak256Bytes(input));
 }
 
 function word(hex: Hex, what: string): Uint8Array {
