@@ -15,6 +15,7 @@
  *   cpuMsPerBallot     CPU (user + system, from /proc) of every node during the run, per ballot:
  *                      what one node pays to import (validators: also to seal) one ballot
  *   diskBytesPerBallot growth of the audit node's data folder (an archive node) per ballot
+ *   gasPerIssuance     gas of the registrar's journal entry (recordIssuance), one transaction a voter
  *
  * Every node of the 7 runs on this one machine, so the rate is bounded by the
  * machine's cores shared by 7 nodes; the per-node CPU is what sizes a real
@@ -22,11 +23,13 @@
  *
  *   npx tsx scripts/bench/chain.ts [--ballots N (2000)] [--in-flight K (4)] [--json]
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { encodeFunctionData, type Hex } from "viem";
+import { encodeFunctionData, toHex, type Hex } from "viem";
 import { publicClientFor, walletClientFor, type AccountWalletClient } from "../../server/chain/clients";
+import { sendElectionTx } from "../../server/chain/election-reader";
 import { electionAbi } from "../../server/chain/generated/abis";
 import { LocalNetwork } from "../../server/network/network";
 import { ENGINE_LIMITS } from "../../server/network/params";
@@ -212,6 +215,16 @@ async function main() {
       const block = await e.client.getBlock({ blockNumber: n });
       uses.push(Number(block.gasUsed) / Number(block.gasLimit));
     }
+    // The registrar's journal: one recordIssuance transaction a voter (server/registrar), measured on its own.
+    const issuanceGas: bigint[] = [];
+    for (let i = 0; i < 5; i++) {
+      const receipt = await sendElectionTx(e.registrar, e.client, e.election, "recordIssuance", [
+        toHex(crypto.randomBytes(32)),
+        0,
+        toHex(crypto.randomBytes(32)),
+      ]);
+      issuanceGas.push(receipt.gasUsed);
+    }
     const cpuMsPerBallot = Object.fromEntries(
       network.nodes.map((n, i) => [n.name, round(((cpuAfter[i] - cpuBefore[i]) * 1000) / BALLOTS, 3)]),
     );
@@ -231,6 +244,7 @@ async function main() {
       },
       cpuMsPerBallot,
       diskBytesPerBallot,
+      gasPerIssuance: Math.round(Number(issuanceGas.reduce((a, b) => a + b, 0n)) / issuanceGas.length),
       cores: os.availableParallelism(),
       loadAverage: os.loadavg().map((l) => round(l)),
     };
@@ -244,6 +258,7 @@ async function main() {
       );
       console.log(`CPU ms per ballot: ${JSON.stringify(cpuMsPerBallot)}`);
       console.log(`disk per ballot (archive node): ${diskBytesPerBallot} bytes`);
+      console.log(`gas per credential issuance (its own transaction): ${result.gasPerIssuance}`);
       console.log(`load average ${result.loadAverage.join(" ")} on ${result.cores} cores`);
     }
   } finally {
