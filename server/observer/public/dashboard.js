@@ -686,17 +686,7 @@ function render(status) {
   drawRefused(report);
   renderTally(status);
   renderFindings(report);
-  document.getElementById("updated").textContent = t("updated", {
-    time: dateTime(Date.now() / 1000, {
-      year: "numeric",
-      month: "short",
-      day: "numeric",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      timeZoneName: "short",
-    }),
-  });
+  document.getElementById("updated").textContent = t("updated", { time: fullDateTime(Date.now() / 1000) });
 }
 
 function applyLanguage() {
@@ -728,7 +718,7 @@ async function refresh() {
 
 // ---------------------------------------------------------------- the public ballot tracker
 
-const recordedTime = (seconds) =>
+const fullDateTime = (seconds) =>
   dateTime(seconds, {
     year: "numeric",
     month: "short",
@@ -775,7 +765,7 @@ function renderTracked(box, shown) {
     t("track.source", {
       observer: answer.observer ? t("track.observer", { address: answer.observer }) : t("track.thisObserver"),
       block: answer.throughBlock,
-      time: answer.throughTime === null ? "…" : recordedTime(answer.throughTime),
+      time: answer.throughTime === null ? "…" : fullDateTime(answer.throughTime),
     }),
   );
   if (answer.ballots.length === 0) {
@@ -793,7 +783,7 @@ function renderTracked(box, shown) {
     const rows = [
       [t("track.code"), answer.trackingCode],
       [t("track.sequence"), ballot.sequence],
-      [t("track.recordedAt"), recordedTime(ballot.recordedAt)],
+      [t("track.recordedAt"), fullDateTime(ballot.recordedAt)],
       [t("track.index"), String(ballot.index)],
       [t("track.ballotHash"), ballot.ballotHash],
     ];
