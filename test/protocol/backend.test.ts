@@ -10,7 +10,6 @@
  */
 import { expect } from "chai";
 import { existsSync } from "node:fs";
-import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { encryptBallot } from "../../server/protocol/ballot";
 import {
@@ -41,12 +40,9 @@ import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { recoverReceiptSigner, relaySigningAccount, signReceipt } from "../../server/protocol/receipt";
 import { VerifierPool } from "../../server/verifier/pool";
 import { dummyCredential, largerManifest, nullifierOf, referenceManifest, setupElection } from "./fixtures";
+import { ADDON_FILE, nativeCoreOrSkip } from "./native-core";
 import { INVALID_ENCODINGS, SMALL_MULTIPLES } from "./rfc9496";
 
-const ADDON_FILE = path.join(
-  __dirname,
-  "../../server/protocol/primitives/native-rs/target/ballot_ledger_native.node",
-);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
 const randomBytes = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n));
@@ -96,15 +92,7 @@ describe("protocol: native crypto core vs libsodium wasm and viem", function () 
 
   before(async function () {
     await initCrypto();
-    if (!existsSync(ADDON_FILE)) {
-      console.log(
-        `      (skipped: the native core is not built; run \`node scripts/build-native.cjs\`, which needs cargo)`,
-      );
-      this.skip();
-    }
-    const load = nativeBackend();
-    if (!load.ok) throw new Error(`the native addon is built but does not load: ${load.reason}`);
-    native = load.backend;
+    native = nativeCoreOrSkip(this).backend;
   });
 
   const points = (n: number) => Array.from({ length: n }, () => wasmBackend.baseMul(randomScalar()));
@@ -344,13 +332,7 @@ describe("protocol: native proof commitments, keccak and ECDSA recovery vs wasm 
 
   before(async function () {
     await initCrypto();
-    if (!existsSync(ADDON_FILE)) {
-      console.log(`      (skipped: the native core is not built; run \`node scripts/build-native.cjs\`)`);
-      this.skip();
-    }
-    const load = nativeBackend();
-    if (!load.ok) throw new Error(`the native core is built but does not load: ${load.reason}`);
-    addon = load.addon;
+    addon = nativeCoreOrSkip(this).addon;
   });
 
   const point = () => wasmBackend.baseMul(randomScalar());

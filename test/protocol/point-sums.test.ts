@@ -8,20 +8,15 @@
  * native core has not been built (no cargo).
  */
 import { expect } from "chai";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { decodeBallot, encryptBallot, type EncryptedBallot } from "../../server/protocol/ballot";
-import { nativeBackend, wasmBackend, type GroupBackend } from "../../server/protocol/primitives/backend";
+import { wasmBackend, type GroupBackend } from "../../server/protocol/primitives/backend";
 import { randomScalar } from "../../server/protocol/primitives/group";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { Aggregator, aggregateBallots, encodeAggregate } from "../../server/protocol/tally";
 import { dummyCredential, largerManifest, nullifierOf, setupElection } from "./fixtures";
+import { nativeCoreOrSkip } from "./native-core";
 import { INVALID_ENCODINGS } from "./rfc9496";
 
-const ADDON_FILE = path.join(
-  __dirname,
-  "../../server/protocol/primitives/native-rs/target/ballot_ledger_native.node",
-);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
 const IDENTITY = new Uint8Array(32);
@@ -47,13 +42,7 @@ describe("protocol: running point sums, native core vs libsodium wasm", function
 
   before(async function () {
     await initCrypto();
-    if (!existsSync(ADDON_FILE)) {
-      console.log(`      (skipped: the native core is not built; run \`node scripts/build-native.cjs\`)`);
-      this.skip();
-    }
-    const load = nativeBackend();
-    if (!load.ok) throw new Error(`the native core is built but does not load: ${load.reason}`);
-    native = load.backend;
+    native = nativeCoreOrSkip(this).backend;
   });
 
   it("the same bytes after random additions and subtractions, identities included", () => {
