@@ -26,6 +26,7 @@ import { seededNonceSource } from "../../server/protocol/ballot";
 import { generateRegistrarKey, type RegistrarKeyPair } from "../../server/protocol/credential-issuer";
 import type { ElectionContext } from "../../server/protocol/context";
 import { manifestBytes, manifestHash, type Manifest } from "../../server/protocol/manifest";
+import { buildManifest } from "../protocol/fixtures";
 
 /**
  * An election on a local node, set up through standard JSON-RPC with the
@@ -60,6 +61,26 @@ export interface SetUpOptions {
   seed?: string;
   /** The registrar's keys per style; default: fresh 2048-bit keys. */
   registrarKeys?: RegistrarKeyPair[];
+}
+
+/**
+ * The two-style election of the chain-reader and precinct tests: a party list
+ * (3 options) on every ballot, a district seat (2 options) on style 0's, 3
+ * trustees of whom 2 decrypt, a three-day window from `opensAt`.
+ */
+export function districtElectionManifest(opensAt: number, extra: Partial<Manifest> = {}): Manifest {
+  return {
+    ...buildManifest(
+      [
+        { id: "party-list", options: 3, min: 1, max: 1 },
+        { id: "district", options: 2, min: 1, max: 1 },
+      ],
+      [["party-list", "district"], ["party-list"]],
+      { count: 3, threshold: 2 },
+    ),
+    votingWindow: { opensAt, closesAt: opensAt + 3 * 86_400 },
+    ...extra,
+  };
 }
 
 /**

@@ -15,8 +15,13 @@ import { verifyCeremony } from "../../server/protocol/ceremony";
 import { applyCountingRules } from "../../server/protocol/counting";
 import { hexToBytes } from "../../server/protocol/primitives/bytes";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
-import { buildManifest, credentialedVoter, signedBallotOf } from "../protocol/fixtures";
-import { advanceTimeTo, setUpElection, type ElectionOnChain } from "./election-flow";
+import { credentialedVoter, signedBallotOf } from "../protocol/fixtures";
+import {
+  advanceTimeTo,
+  districtElectionManifest,
+  setUpElection,
+  type ElectionOnChain,
+} from "./election-flow";
 
 describe("chain: election reader (logs and calldata into an election record)", function () {
   this.timeout(180_000);
@@ -26,17 +31,7 @@ describe("chain: election reader (logs and calldata into an election record)", f
   before(async () => {
     await initCrypto();
     node = await startLocalNode({ kind: "hardhat" });
-    e = await setUpElection(node, (opensAt) => ({
-      ...buildManifest(
-        [
-          { id: "party-list", options: 3, min: 1, max: 1 },
-          { id: "district", options: 2, min: 1, max: 1 },
-        ],
-        [["party-list", "district"], ["party-list"]],
-        { count: 3, threshold: 2 },
-      ),
-      votingWindow: { opensAt, closesAt: opensAt + 3 * 86_400 },
-    }));
+    e = await setUpElection(node, (opensAt) => districtElectionManifest(opensAt));
   });
   after(async () => node?.stop());
 

@@ -28,8 +28,13 @@ import { generateRegistrarKey } from "../../server/protocol/credential-issuer";
 import { nullifierOf } from "../../server/protocol/eip712";
 import { toHex as bytesToHex } from "../../server/protocol/primitives/bytes";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
-import { advanceTimeTo, setUpElection, type ElectionOnChain } from "../chain/election-flow";
-import { buildManifest, credentialedVoter, signedBallotOf } from "../protocol/fixtures";
+import {
+  advanceTimeTo,
+  districtElectionManifest,
+  setUpElection,
+  type ElectionOnChain,
+} from "../chain/election-flow";
+import { credentialedVoter, signedBallotOf } from "../protocol/fixtures";
 import { runCli } from "../trustee/cli";
 
 /** The precinct tool against a real election on a local node (docs/protocol.md section 11). */
@@ -65,18 +70,9 @@ describe("precinct: one person, one channel", function () {
   before(async () => {
     await initCrypto();
     node = await startLocalNode({ kind: "hardhat" });
-    e = await setUpElection(node, (opensAt) => ({
-      ...buildManifest(
-        [
-          { id: "party-list", options: 3, min: 1, max: 1 },
-          { id: "district", options: 2, min: 1, max: 1 },
-        ],
-        [["party-list", "district"], ["party-list"]],
-        { count: 3, threshold: 2 },
-      ),
-      votingWindow: { opensAt, closesAt: opensAt + 3 * 86_400 },
-      paperCancellation: "at-precinct",
-    }));
+    e = await setUpElection(node, (opensAt) =>
+      districtElectionManifest(opensAt, { paperCancellation: "at-precinct" }),
+    );
     precinctWallet = walletClientFor(e.endpoint, node.privateKeys[12]);
     await sendElectionTx(e.commission, e.client, e.election, "grantRole", [
       roleId("PRECINCT_ROLE"),

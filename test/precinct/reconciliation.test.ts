@@ -24,8 +24,13 @@ import { initCrypto } from "../../server/protocol/primitives/sodium";
 import type { ElectionRecord } from "../../server/protocol/record";
 import { verifyElectionRecord } from "../../server/verification/record";
 import type { VerificationReport } from "../../server/verification/report";
-import { advanceTimeTo, setUpElection, type ElectionOnChain } from "../chain/election-flow";
-import { buildManifest, credentialedVoter, signedBallotOf, type TestVoter } from "../protocol/fixtures";
+import {
+  advanceTimeTo,
+  districtElectionManifest,
+  setUpElection,
+  type ElectionOnChain,
+} from "../chain/election-flow";
+import { credentialedVoter, signedBallotOf, type TestVoter } from "../protocol/fixtures";
 
 /**
  * The public reconciliation per district (V10, docs/protocol.md 11.6): an
@@ -87,18 +92,9 @@ describe("precinct: reconciliation per district, for every verifier", function (
     await initCrypto();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "reconciliation-"));
     node = await startLocalNode({ kind: "hardhat" });
-    e = await setUpElection(node, (opensAt) => ({
-      ...buildManifest(
-        [
-          { id: "party-list", options: 3, min: 1, max: 1 },
-          { id: "district", options: 2, min: 1, max: 1 },
-        ],
-        [["party-list", "district"], ["party-list"]],
-        { count: 3, threshold: 2 },
-      ),
-      votingWindow: { opensAt, closesAt: opensAt + 3 * 86_400 },
-      paperCancellation: "at-precinct",
-    }));
+    e = await setUpElection(node, (opensAt) =>
+      districtElectionManifest(opensAt, { paperCancellation: "at-precinct" }),
+    );
     precinctWallet = walletClientFor(e.endpoint, node.privateKeys[12]);
     await sendElectionTx(e.commission, e.client, e.election, "grantRole", [
       roleId("PRECINCT_ROLE"),
