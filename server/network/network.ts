@@ -93,6 +93,8 @@ function enodeOf(nodeKey: Hex, port: number): string {
   return `enode://${privateKeyToAccount(nodeKey).publicKey.slice(4)}@127.0.0.1:${port}`;
 }
 
+const nodeIdOf = (enode: string) => enode.slice("enode://".length, enode.indexOf("@")).toLowerCase();
+
 export class NetworkError extends Error {
   override name = "NetworkError";
 }
@@ -287,11 +289,15 @@ export class GethNode {
     }
   }
 
-  /** Whether `other` is among this node's connected peers (by node id: a peer's port may be any). */
-  async hasPeer(other: GethNode): Promise<boolean> {
-    const id = (enode: string) => enode.slice("enode://".length, enode.indexOf("@")).toLowerCase();
+  /** The node id (public key, lower-case hex) in this node's enode address. */
+  get id(): string {
+    return nodeIdOf(this.spec.enode);
+  }
+
+  /** The node ids of this node's connected peers (a peer's port may be any: ids, not addresses). */
+  async peerIds(): Promise<Set<string>> {
     const peers = await this.ipc<{ enode: string }[]>("admin_peers");
-    return peers.some((peer) => id(peer.enode) === id(other.spec.enode));
+    return new Set(peers.map((peer) => nodeIdOf(peer.enode)));
   }
 
   async head(): Promise<{ number: bigint; hash: Hex }> {
@@ -637,22 +643,48 @@ export class LocalNetwork {
     }
   }
 
-  /** Cuts the peer link between two nodes (both sides: static, trusted, connection). */
-  async disconnect(a: GethNode, b: GethNode): Promise<void> {
-    // Until both have dropped the other from their static and trusted sets, the one still holding the
-    // other re-dials it at once: check the link is gone on both sides and drop it again until it is.
-    for (let attempt = 0; ; attempt++) {
-      for (const [from, to] of [
-        [a, b],
-        [b, a],
-      ]) {
+  /**
+   * Drops the peer link of every pair. Until both nodes of a pair have
+   * dropped the other from their static and trusted sets, the one still
+   * holding it re-dials at once: each link is checked gone on both sides, and
+   * dropped again until it is. Nodes work in parallel, each node's own IPC
+   * calls one after the other (viem shares one socket per IPC path).
+   */
+  async disconnect(pairs: readonly (readonly [GethNode, GethNode])[]): Promise<void> {
+    let linked = pairs;
+    for (let attempt = 0; linked.length > 0; attempt++) {
+      if (attempt === 10)
+        throw new NetworkError(
+          `still connected: ${linked.map(([a, b]) => `${a.name}-${b.name}`).join(", ")}`,
+        );
+      if (attempt > 0) await sleep(100);
+      await this.eachNode(linked, async (from, to) => {
         await from.ipc("admin_removeTrustedPeer", [to.spec.enode]);
         await from.ipc("admin_removePeer", [to.spec.enode]);
-      }
-      await sleep(200);
-      if (!(await a.hasPeer(b)) && !(await b.hasPeer(a))) return;
-      if (attempt === 10) throw new NetworkError(`${a.name} and ${b.name} stay connected`);
+      });
+      const peersOf = new Map<GethNode, Set<string>>();
+      await Promise.all(
+        [...new Set(linked.flat())].map(async (node) => peersOf.set(node, await node.peerIds())),
+      );
+      linked = linked.filter(([a, b]) => peersOf.get(a)!.has(b.id) || peersOf.get(b)!.has(a.id));
     }
+  }
+
+  /** Runs `step(from, to)` for both directions of every pair: nodes in parallel, each node's steps in turn. */
+  private async eachNode(
+    pairs: readonly (readonly [GethNode, GethNode])[],
+    step: (from: GethNode, to: GethNode) => Promise<void>,
+  ): Promise<void> {
+    const targets = new Map<GethNode, GethNode[]>();
+    for (const [a, b] of pairs) {
+      targets.set(a, [...(targets.get(a) ?? []), b]);
+      targets.set(b, [...(targets.get(b) ?? []), a]);
+    }
+    await Promise.all(
+      [...targets].map(async ([from, tos]) => {
+        for (const to of tos) await step(from, to);
+      }),
+    );
   }
 
   /**
@@ -671,15 +703,12 @@ export class LocalNetwork {
         );
   }
 
-  /** Restores the peer link between two nodes. */
-  async connect(a: GethNode, b: GethNode): Promise<void> {
-    for (const [from, to] of [
-      [a, b],
-      [b, a],
-    ]) {
+  /** Restores the peer link of every pair. */
+  async connect(pairs: readonly (readonly [GethNode, GethNode])[]): Promise<void> {
+    await this.eachNode(pairs, async (from, to) => {
       await from.ipc("admin_addTrustedPeer", [to.spec.enode]);
       await from.ipc("admin_addPeer", [to.spec.enode]);
-    }
+    });
   }
 
   /** Each node: running, head, peer count (and its signer for a validator). */

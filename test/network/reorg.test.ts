@@ -48,9 +48,10 @@ describe("network: a Clique reorganisation under an observer", function () {
   });
 
   const cutOff = async (island: GethNode[], cut: boolean) => {
-    for (const inside of island)
-      for (const outside of network.nodes.filter((n) => !island.includes(n)))
-        await (cut ? network.disconnect(inside, outside) : network.connect(inside, outside));
+    const pairs = island.flatMap((inside) =>
+      network.nodes.filter((n) => !island.includes(n)).map((outside) => [inside, outside] as const),
+    );
+    await (cut ? network.disconnect(pairs) : network.connect(pairs));
   };
 
   it("rebuilds the index of an observer whose indexed block was replaced", async () => {
