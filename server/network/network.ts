@@ -495,104 +495,10 @@ export class LocalNetwork {
     return fs.readFileSync(path.join(this.dir, account.keyFile), "utf8").trim() as Hex;
   }
 
-  /**
-   * Starts every node that is not running, then waits until every node has a
-   * peer and blocks are made. A fork stall (see resolveForkStall) is resolved
-   * once, with a line on stderr.
-   */
+  /** Starts every node that is not running, then waits until every node has a peer and blocks are made. */
   async start(): Promise<void> {
     for (const node of this.nodes) await node.start();
-    try {
-      await this.waitForBlocks(2, 45_000);
-    } catch (error) {
-      const rewound = await this.resolveForkStall();
-      if (rewound.length === 0) throw error;
-      process.stderr.write(
-        `network: blocks stalled on competing forks; ${rewound.map((r) => `${r.node} rewound to block ${r.block}`).join(", ")}\n`,
-      );
-      await this.waitForBlocks(2);
-    }
-  }
-
-  /**
-   * Clique's known liveness failure: when the signers are split over two
-   * forks of equal total difficulty, no node switches (go-ethereum reorganises
-   * only to a heavier chain), and on each fork the signers allowed to seal the
-   * next block (those that sealed none of the last floor(N/2)) may all be on
-   * the other fork: blocks stop for good. The way out an operator takes:
-   * rewindToHeaviestFork, then each rewound node imports the heaviest fork's
-   * blocks, then its sealing resumes. Returns the nodes rewound (none when
-   * all share one chain).
-   */
-  async resolveForkStall(): Promise<{ node: string; block: bigint }[]> {
-    const { rewound, reference } = await this.rewindToHeaviestFork();
-    if (rewound.length === 0) return rewound;
-    // go-ethereum's downloader, asked to sync after a rewind, may pick a peer that was rewound too and hang
-    // on it for minutes: the heaviest fork's blocks are exported from its node and imported into each
-    // rewound node instead (what an operator does with `geth export` / `geth import`).
-    const from = rewound.reduce((low, r) => (r.block < low ? r.block : low), reference.number);
-    const file = path.join(this.dir, `fork-${reference.hash.slice(2, 10)}.rlp`);
-    try {
-      await this.node(reference.node).ipc("admin_exportChain", [
-        file,
-        Number(from + 1n),
-        Number(reference.number),
-      ]);
-      for (const { node } of rewound) {
-        const gethNode = this.node(node);
-        await gethNode.ipc("admin_importChain", [file]);
-        const head = await gethNode.head();
-        if (head.hash !== reference.hash)
-          throw new NetworkError(
-            `${node} is at ${head.hash} after importing the heaviest fork ${reference.hash}`,
-          );
-        if (gethNode.spec.role === "validator") await gethNode.ipc("miner_start");
-      }
-    } finally {
-      fs.rmSync(file, { force: true });
-    }
-    return rewound;
-  }
-
-  /**
-   * Every node off the heaviest fork (ties: the fork most nodes are on, then
-   * the first node's) stops sealing and is rewound with debug_setHead to the
-   * last block it shares with that fork. Returns the nodes rewound and the
-   * heaviest fork's head.
-   */
-  async rewindToHeaviestFork(): Promise<{
-    rewound: { node: string; block: bigint }[];
-    reference: { node: string; number: bigint; hash: Hex };
-  }> {
-    const running = this.nodes.filter((n) => n.running());
-    const heads = await Promise.all(
-      running.map(async (node) => {
-        const block = await node.client().getBlock({ blockTag: "latest" });
-        return { node, number: block.number, hash: block.hash, difficulty: block.totalDifficulty ?? 0n };
-      }),
-    );
-    const nodesOn = (hash: Hex) => heads.filter((h) => h.hash === hash).length;
-    const reference = heads.reduce((best, h) =>
-      h.difficulty > best.difficulty ||
-      (h.difficulty === best.difficulty && nodesOn(h.hash) > nodesOn(best.hash))
-        ? h
-        : best,
-    );
-    const hashAt = async (node: GethNode, number: bigint) =>
-      (await node.client().getBlock({ blockNumber: number })).hash;
-    const rewound: { node: string; block: bigint }[] = [];
-    for (const head of heads) {
-      let n = head.number < reference.number ? head.number : reference.number;
-      while (n > 0n && (await hashAt(head.node, n)) !== (await hashAt(reference.node, n))) n--;
-      if (n === head.number) continue; // on the heaviest chain, perhaps behind: it syncs by itself
-      if (head.node.spec.role === "validator") await head.node.ipc("miner_stop");
-      await head.node.ipc("debug_setHead", [`0x${n.toString(16)}`]);
-      rewound.push({ node: head.node.name, block: n });
-    }
-    return {
-      rewound,
-      reference: { node: reference.node.name, number: reference.number, hash: reference.hash },
-    };
+    await this.waitForBlocks(2);
   }
 
   /** Stops every node cleanly. */
@@ -685,22 +591,6 @@ export class LocalNetwork {
         for (const to of tos) await step(from, to);
       }),
     );
-  }
-
-  /**
-   * Splits the stopped network into groups that know only each other (a
-   * partition no reconnection can leak through: their static peers are
-   * rewritten), or with no groups restores every node's full peer list. Takes
-   * effect at the nodes' next start.
-   */
-  partition(groups: readonly GethNode[][] = [this.nodes]): void {
-    if (this.nodes.some((n) => n.running())) throw new NetworkError("partition: stop the network first");
-    for (const group of groups)
-      for (const node of group)
-        writePeerConfig(
-          node.dir,
-          group.filter((n) => n !== node).map((n) => n.spec),
-        );
   }
 
   /** Restores the peer link of every pair. */

@@ -16,7 +16,7 @@ import { LocalNetwork } from "../../server/network/network";
  * writes Besu's QBFT genesis.
  */
 describe("network: the local Clique network", function () {
-  this.timeout(600_000);
+  this.timeout(240_000);
   let dir: string;
   let network: LocalNetwork;
 
@@ -75,64 +75,6 @@ describe("network: the local Clique network", function () {
     const kept = await reopened.node("observer-1").client().getBlock({ blockNumber: before.number });
     expect(kept.hash).to.equal(before.hash);
     network = reopened;
-  });
-
-  it("after the signers are split over two forks, rewinds the lighter fork's nodes; rejoined, one chain goes on", async () => {
-    const [v1, v2, v3, v4] = network.validators;
-    const sides = [
-      [v1, v2, network.node("observer-1")],
-      [v3, v4, network.node("observer-2"), network.node("audit")],
-    ];
-    let forked = false;
-    // Two signers alone fork away only when the last two blocks' signers are one on each side (otherwise
-    // one side may seal nothing): split, look, and split again until both sides have sealed their own block.
-    for (let attempt = 0; attempt < 6 && !forked; attempt++) {
-      await network.stop();
-      network.partition(sides);
-      for (const node of network.nodes) await node.start();
-      // Each side seals what Clique lets two of four signers seal, then stops (a few quiet seconds).
-      let heads = "";
-      for (;;) {
-        await new Promise((resolve) => setTimeout(resolve, 5_000));
-        const now = (await Promise.all(network.nodes.map((n) => n.head()))).map((h) => h.hash).join();
-        if (now === heads) break;
-        heads = now;
-      }
-      const [a, b] = await Promise.all(sides.map((side) => side[0].head()));
-      const low = a.number < b.number ? a.number : b.number;
-      const hashAt = async (side: (typeof sides)[number]) =>
-        (await side[0].client().getBlock({ blockNumber: low })).hash;
-      forked = (await hashAt(sides[0])) !== (await hashAt(sides[1]));
-      if (!forked) {
-        await network.stop();
-        network.partition();
-        await network.start();
-      }
-    }
-    expect(forked, "the two sides sealed competing blocks").to.equal(true);
-    const rewound = await network.resolveForkStall();
-    const names = rewound.map((r) => r.node).sort();
-    const sideNames = sides.map((side) => side.map((n) => n.name).sort());
-    // The rewound nodes are of one side, validators among them (a node of it may still be behind, on the shared block).
-    const lighter = sideNames.findIndex((side) => names.every((name) => side.includes(name)));
-    expect(
-      lighter >= 0 && names.some((name) => name.startsWith("validator-")),
-      `rewound: ${names.join()}`,
-    ).to.equal(true);
-    // Still cut off from the other side, the rewound nodes now hold its chain: they imported its blocks.
-    const kept = sides[1 - lighter];
-    const keptHead = await kept[0].head();
-    for (const { node, block } of rewound) {
-      expect(block < keptHead.number, node).to.equal(true);
-      // (its signers may already have sealed on top of it)
-      const atKeptHeight = await network.node(node).client().getBlock({ blockNumber: keptHead.number });
-      expect(atKeptHeight.hash, node).to.equal(keptHead.hash);
-    }
-    await network.stop();
-    network.partition();
-    await network.start();
-    await network.waitForBlocks(2);
-    expect((await network.agreedHead()).number > 0n).to.equal(true);
   });
 
   it("writes the Besu QBFT genesis from the same input (Besu's extraData format)", () => {
