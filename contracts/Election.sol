@@ -28,6 +28,8 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
 
     uint256 public constant MAX_TRUSTEES = 32;
     uint256 public constant MAX_BATCH = 200;
+    /// @notice Most entries in one recordIssuances call (19 KB of calldata; gas in docs/contracts.md).
+    uint256 public constant MAX_ISSUANCE_BATCH = 200;
     uint256 public constant MAX_BALLOT_BYTES = 32768;
     uint256 public constant MAX_DECRYPTION_SHARE_BYTES = 96 * 4096;
     uint256 private constant POINT_BYTES = 32;
@@ -42,6 +44,13 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
         uint8 confirmations;
         uint16 complaints;
         bytes32 candidateJointKey;
+    }
+
+    /// @notice One entry of the issuance journal (see recordIssuance).
+    struct Issuance {
+        bytes32 voterIdHash;
+        uint32 style;
+        bytes32 requestHash;
     }
 
     bytes32 public immutable manifestHash;
@@ -315,8 +324,36 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
         uint32 style,
         bytes32 requestHash
     ) external onlyRole(REGISTRAR_ROLE) whenNotPaused {
+        _requireIssuanceOpen();
+        _journalIssuance(voterIdHash, style, requestHash);
+        issuedTotal += 1;
+    }
+
+    /// @notice Journals a batch of credential issuances in one transaction, all or nothing: an entry
+    /// recordIssuance would refuse (a voter twice in the batch included) reverts the whole batch with
+    /// that entry's error. Each entry emits its own CredentialIssued, in batch order.
+    /// @param issuances 1..MAX_ISSUANCE_BATCH entries (voterIdHash, style, requestHash), as in recordIssuance.
+    function recordIssuances(Issuance[] calldata issuances) external onlyRole(REGISTRAR_ROLE) whenNotPaused {
+        _requireIssuanceOpen();
+        uint256 size = issuances.length;
+        if (size == 0) revert EmptyBatch();
+        if (size > MAX_ISSUANCE_BATCH) revert BatchTooLarge(size, MAX_ISSUANCE_BATCH);
+        for (uint256 i = 0; i < size; ++i) {
+            Issuance calldata entry = issuances[i];
+            _journalIssuance(entry.voterIdHash, entry.style, entry.requestHash);
+        }
+        issuedTotal += size;
+    }
+
+    /// @dev Credentials are issued while the online channel is open: Ready or Voting.
+    function _requireIssuanceOpen() private view {
         Phase current = phase();
         if (current != Phase.Ready && current != Phase.Voting) revert WrongPhase(current);
+    }
+
+    /// @dev The per-entry checks and effects of the journal, shared by recordIssuance and
+    /// recordIssuances (the caller adds the entries to issuedTotal).
+    function _journalIssuance(bytes32 voterIdHash, uint32 style, bytes32 requestHash) private {
         if (voterIdHash == bytes32(0)) revert InvalidVoterIdHash();
         if (style >= ballotStyleCount) revert UnknownBallotStyle(style);
         if (registrarKeyHash[style] == bytes32(0)) revert RegistrarKeyMissing(style);
@@ -324,7 +361,6 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
         if (hasPaperBallot[voterIdHash]) revert PaperBallotAlreadyIssued(voterIdHash);
         isIssued[voterIdHash] = true;
         issuedCount[style] += 1;
-        issuedTotal += 1;
         emit CredentialIssued(voterIdHash, style, requestHash);
     }
 
@@ -502,7 +538,7 @@ contract Election is AccessControl, Pausable, TypedDataDomain {
     // ----------------------------------------------------------------- one person, one channel
     // The online roll, paper ballots issued to online-roll voters and cancellations of the online
     // channel (docs/protocol.md section 11). Everything of it is in this block except the one check
-    // in recordIssuance that refuses a credential after a paper ballot.
+    // of the issuance journal (_journalIssuance) that refuses a credential after a paper ballot.
 
     bytes32 public constant PRECINCT_ROLE = keccak256("PRECINCT_ROLE");
     /// @notice EIP-712 type of a cancellation signed by the voter's voting key (docs/protocol.md 11.4).
