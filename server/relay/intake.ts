@@ -10,7 +10,7 @@ import { signReceipt, type BallotReceipt } from "../protocol/receipt";
 import type { VerifierPool } from "../verifier/pool";
 import { ApiError, parseRequest } from "../service/http";
 import type { ChainFollower } from "./chain-follower";
-import { GroupCommit } from "./group-commit";
+import { GroupCommit } from "../service/group-commit";
 import type { BallotQueue, NewBallot } from "./queue";
 
 /**

@@ -2,7 +2,7 @@ import path from "node:path";
 import { expect } from "chai";
 import type { Hex } from "viem";
 import { BallotQueue, type NewBallot } from "../../server/relay/queue";
-import { GroupCommit } from "../../server/relay/group-commit";
+import { GroupCommit } from "../../server/service/group-commit";
 import { openRelayStore, sequenceKey, WalSync } from "../../server/relay/store";
 import { tempDir } from "./harness";
 
