@@ -4,9 +4,10 @@ import { z } from "zod";
 import { electionErrorNames, type ChainPublicClient } from "../chain/deploy";
 import { electionAbi } from "../chain/generated/abis";
 import { MAX_BALLOT_BYTES, trackingCode } from "../protocol/ballot";
-import type { BallotCheck, BallotCheckCode, SignedBallot } from "../protocol/ballot-check";
+import type { BallotCheckCode, SignedBallot } from "../protocol/ballot-check";
 import type { ElectionContext } from "../protocol/context";
 import { signReceipt, type BallotReceipt } from "../protocol/receipt";
+import type { CheckSummary } from "../verification/inspection";
 import type { VerifierPool } from "../verifier/pool";
 import { ApiError, parseRequest } from "../service/http";
 import type { ChainFollower } from "./chain-follower";
@@ -96,17 +97,17 @@ type Enqueued = ReturnType<BallotQueue["enqueue"]>;
 
 export class Intake {
   private readonly commits: GroupCommit<{ ballot: NewBallot; revotesAllowed: boolean }, Enqueued>;
-  private readonly checks: GroupCommit<SignedBallot, BallotCheck>;
+  private readonly checks: GroupCommit<SignedBallot, CheckSummary>;
 
   constructor(private readonly options: IntakeOptions) {
     this.commits = new GroupCommit((items) => options.queue.enqueueMany(items));
     this.checks = new GroupCommit(async (items: SignedBallot[]) => {
-      // One job per worker thread for everything checked in this turn.
+      // One job per worker thread for everything checked in this turn; only the outcome comes back, not the decoded ballot.
       const pool = options.pool();
       const size = Math.ceil(items.length / Math.min(pool.threads, items.length));
       const chunks: SignedBallot[][] = [];
       for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-      return (await Promise.all(chunks.map((chunk) => pool.checkMany(chunk)))).flat();
+      return (await Promise.all(chunks.map((chunk) => pool.summarizeMany(chunk)))).flat();
     });
   }
 
@@ -134,9 +135,9 @@ export class Intake {
       sequence: request.sequence,
       signature: request.signature as Hex,
     };
-    const check = await this.checks.submit(signed);
+    const { check, ballotHash } = await this.checks.submit(signed);
     if (!check.ok) throw new ApiError(CHECK_STATUS[check.code], check.code, check.reason);
-    const { nullifier, ballotHash } = check;
+    const { nullifier } = check;
 
     const own = queue.precheck(nullifier, signed.sequence, ballotHash, revotesAllowed);
     if (own !== null) throw new ApiError(409, own.code, own.message);

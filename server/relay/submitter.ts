@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import {
   encodeFunctionData,
-  keccak256,
   TransactionReceiptNotFoundError,
   WaitForTransactionReceiptTimeoutError,
   type Address,
@@ -11,7 +10,8 @@ import {
 import type { AccountWalletClient } from "../chain/clients";
 import { castOutcomeFromReceipt, type ChainPublicClient } from "../chain/deploy";
 import { electionAbi } from "../chain/generated/abis";
-import { toHex } from "../protocol/primitives/bytes";
+import { hexToBytes, toHex } from "../protocol/primitives/bytes";
+import { keccak256Bytes } from "../protocol/primitives/hash";
 import { ENGINE_LIMITS } from "../network/params";
 import { errorMessage, isNonceConsumedError, NonceCounter, revertErrorName } from "../service/chain-tx";
 import type { ChainFollower } from "./chain-follower";
@@ -240,7 +240,7 @@ export class Submitter {
       this.nonces.reset();
       throw error;
     }
-    const transactionHash = keccak256(rawTransaction);
+    const transactionHash = toHex(keccak256Bytes(hexToBytes(rawTransaction)));
     const batchId = queue.markSent(
       ballots.map((b) => b.id),
       { nonce, transactionHash, rawTransaction },

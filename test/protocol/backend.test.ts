@@ -464,6 +464,21 @@ describe("protocol: native proof commitments, keccak and ECDSA recovery vs wasm 
     expect(signature).to.equal(await signReceipt(privateKeyToAccount(privateKey), location, receipt));
     expect(await recoverReceiptSigner(location, receipt, signature)).to.equal(relay.address);
     expect(() => addon.signDigest(new Uint8Array(32), new Uint8Array(32))).to.throw(/private key/);
+
+    // The relay's transactions (a castBallots batch of ~100 KB, legacy and EIP-1559): viem's bytes exactly.
+    const reference = privateKeyToAccount(privateKey);
+    const batch = {
+      to: location.election,
+      data: toHexString(new Uint8Array(100_000).map((_, i) => (i * 131) & 0xff)),
+      gas: 6_000_000n,
+      nonce: 7,
+      chainId: 31337,
+    } as const;
+    for (const transaction of [
+      { ...batch, type: "eip1559", maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 1n },
+      { ...batch, type: "legacy", gasPrice: 1n },
+    ] as const)
+      expect(await relay.signTransaction(transaction)).to.equal(await reference.signTransaction(transaction));
   });
 
   it("recovers the same signer as viem (@noble/curves), and refuses the same malformed signatures", async () => {
