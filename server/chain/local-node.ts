@@ -22,6 +22,8 @@ export interface LocalNode {
   chainId: number;
   /** Private keys of the funded development accounts, index 0..DEV_ACCOUNT_COUNT-1. */
   privateKeys: `0x${string}`[];
+  /** The node's process id (for the benchmarks' CPU and memory figures), null once it is gone. */
+  pid?(): number | null;
   stop(): Promise<void>;
 }
 
@@ -50,7 +52,13 @@ function anvilBinary(): string {
 }
 
 export async function startLocalNode(
-  options: { kind?: LocalNodeKind; port?: number; log?: (line: string) => void } = {},
+  options: {
+    kind?: LocalNodeKind;
+    port?: number;
+    log?: (line: string) => void;
+    /** Extra anvil options, e.g. ["--prune-history", "64"] for a long chain (`anvil --help`). */
+    anvilArgs?: readonly string[];
+  } = {},
 ): Promise<LocalNode> {
   const kind = options.kind ?? "hardhat";
   const port = options.port ?? (await freePort());
@@ -88,6 +96,7 @@ export async function startLocalNode(
             "--hardfork",
             "london",
             "--silent",
+            ...(options.anvilArgs ?? []),
           ],
           { stdio: ["ignore", "pipe", "pipe"] },
         );
@@ -124,6 +133,7 @@ export async function startLocalNode(
     rpcUrl,
     chainId,
     privateKeys,
+    pid: () => (exited ? null : (child.pid ?? null)),
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();
