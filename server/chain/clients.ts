@@ -4,13 +4,21 @@ import {
   defineChain,
   fallback,
   http,
+  parseSignature,
+  serializeTransaction,
   type Account,
   type Chain,
+  type Hex,
+  type LocalAccount,
+  type SerializeTransactionFn,
+  type TransactionSerializable,
   type PublicClient,
   type Transport,
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { nativeSecp256k1 } from "../protocol/primitives/backend";
+import { hexToBytes, toHex } from "../protocol/primitives/bytes";
 
 /**
  * The only way services and tools reach the chain: standard JSON-RPC over HTTP
@@ -58,7 +66,7 @@ export type AccountWalletClient = WalletClient<Transport, Chain, Account>;
 
 export function walletClientFor(endpoint: ChainEndpoint, privateKey: `0x${string}`): AccountWalletClient {
   return createWalletClient({
-    account: privateKeyToAccount(privateKey),
+    account: signingAccount(privateKey),
     chain: chainOf(endpoint),
     transport: transportOf(endpoint),
   });
@@ -69,4 +77,35 @@ export async function connect(rpcUrl: string): Promise<ChainEndpoint> {
   const probe = createPublicClient({ transport: http(rpcUrl, { retryCount: 1 }) });
   const chainId = await probe.getChainId();
   return { rpcUrl, chainId };
+}
+
+/**
+ * A private key as a viem LocalAccount whose digest signatures (the relay's
+ * receipts) and transaction signatures (a relay's castBallots batch has about
+ * 1.3 KB of calldata per ballot to hash) run on the native core when it is
+ * active (keccak256, then k256: RFC 6979, low s; the same bytes as viem's,
+ * test/protocol/backend.test.ts), else viem's. Messages and typed data stay
+ * viem's. Active only after initCrypto(): before, this is viem's account.
+ */
+export function signingAccount(privateKey: Hex): LocalAccount {
+  const account = privateKeyToAccount(privateKey);
+  const native = nativeSecp256k1();
+  if (native === null) return account;
+  const keyBytes = hexToBytes(privateKey);
+  const signDigest = (digest: Uint8Array) => toHex(native.signDigest(keyBytes, digest));
+  return {
+    ...account,
+    sign: async ({ hash }) => signDigest(hexToBytes(hash)),
+    // As viem's signTransaction (accounts/utils/signTransaction.ts): sign the hash of the serialized
+    // transaction, then serialize it with the signature. Blob sidecars are never signed over.
+    signTransaction: (async (
+      transaction: TransactionSerializable,
+      options?: { serializer?: SerializeTransactionFn<TransactionSerializable> },
+    ) => {
+      const serializer = options?.serializer ?? serializeTransaction;
+      if (transaction.type === "eip4844") return account.signTransaction(transaction, { serializer });
+      const digest = native.keccak256(hexToBytes(await serializer(transaction)));
+      return serializer(transaction, parseSignature(signDigest(digest)));
+    }) as LocalAccount["signTransaction"],
+  };
 }

@@ -1,20 +1,7 @@
-import {
-  hashTypedData,
-  isAddress,
-  keccak256,
-  parseSignature,
-  recoverAddress,
-  serializeTransaction,
-  type Hex,
-  type SerializeTransactionFn,
-  type TransactionSerializable,
-  type LocalAccount,
-} from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { nativeSecp256k1 } from "./primitives/backend";
+import { hashTypedData, isAddress, keccak256, recoverAddress, type Hex, type LocalAccount } from "viem";
 import type { Address, ElectionLocation } from "./context";
 import { addressBytes } from "./context";
-import { concatBytes, hexToBytes, toHex, u256be, utf8 } from "./primitives/bytes";
+import { concatBytes, hexToBytes, u256be, utf8 } from "./primitives/bytes";
 
 /**
  * The relay's receipt for an accepted ballot: EIP-712 typed data signed by
@@ -124,37 +111,6 @@ export const receiptTypedDataHash = (location: ElectionLocation, receipt: Ballot
     primaryType: "Receipt",
     message: receipt,
   });
-
-/**
- * The relay's key as a viem LocalAccount whose digest signatures (receipts)
- * and transaction signatures (its castBallots batches, about 1.3 KB of
- * calldata per ballot to hash) run on the native core when it is active
- * (keccak256, then k256: RFC 6979, low s; the same bytes as viem's,
- * test/protocol/backend.test.ts), else viem's. Messages and typed data stay
- * viem's. Call after initCrypto().
- */
-export function relaySigningAccount(privateKey: Hex): LocalAccount {
-  const account = privateKeyToAccount(privateKey);
-  const native = nativeSecp256k1();
-  if (native === null) return account;
-  const keyBytes = hexToBytes(privateKey);
-  const signDigest = (digest: Uint8Array) => toHex(native.signDigest(keyBytes, digest));
-  return {
-    ...account,
-    sign: async ({ hash }) => signDigest(hexToBytes(hash)),
-    // As viem's signTransaction (accounts/utils/signTransaction.ts): sign the hash of the serialized
-    // transaction, then serialize it with the signature. Blob sidecars are never signed over.
-    signTransaction: (async (
-      transaction: TransactionSerializable,
-      options?: { serializer?: SerializeTransactionFn<TransactionSerializable> },
-    ) => {
-      const serializer = options?.serializer ?? serializeTransaction;
-      if (transaction.type === "eip4844") return account.signTransaction(transaction, { serializer });
-      const digest = native.keccak256(hexToBytes(await serializer(transaction)));
-      return serializer(transaction, parseSignature(signDigest(digest)));
-    }) as LocalAccount["signTransaction"],
-  };
-}
 
 export async function signReceipt(
   relayKey: LocalAccount,

@@ -2,10 +2,9 @@ import express, { type Express } from "express";
 import pino, { type Logger } from "pino";
 import { Counter, Gauge } from "prom-client";
 import type { Address, Hex } from "viem";
-import { publicClientFor, walletClientFor, type ChainEndpoint } from "../chain/clients";
+import { publicClientFor, signingAccount, walletClientFor, type ChainEndpoint } from "../chain/clients";
 import { normalizeTrackingCode } from "../protocol/ballot";
 import { bytesEqual, hexToBytes } from "../protocol/primitives/bytes";
-import { relaySigningAccount } from "../protocol/receipt";
 import { initCrypto } from "../protocol/primitives/sodium";
 import { VerifierPool } from "../verifier/pool";
 import { boothElectionFields } from "../booth/election-info";
@@ -96,7 +95,7 @@ export async function createRelayApp(config: RelayConfig): Promise<RelayApp> {
   const logger = config.logger ?? pino({ name: "relay" });
   const client = publicClientFor(config.endpoint);
   const wallet = walletClientFor(config.endpoint, config.accountKey);
-  const account = relaySigningAccount(config.accountKey);
+  const account = signingAccount(config.accountKey);
   const rules = await loadElectionRules(client, config.election);
   const db = openRelayStore(config.queueFile, {
     chainId: config.endpoint.chainId,

@@ -37,7 +37,8 @@ import {
 } from "../../server/protocol/primitives/backend";
 import { GROUP_ORDER, randomScalar, scalarFromBigint } from "../../server/protocol/primitives/group";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
-import { recoverReceiptSigner, relaySigningAccount, signReceipt } from "../../server/protocol/receipt";
+import { signingAccount } from "../../server/chain/clients";
+import { recoverReceiptSigner, signReceipt } from "../../server/protocol/receipt";
 import { VerifierPool } from "../../server/verifier/pool";
 import { dummyCredential, largerManifest, nullifierOf, referenceManifest, setupElection } from "./fixtures";
 import { ADDON_FILE, nativeCoreOrSkip } from "./native-core";
@@ -450,7 +451,7 @@ describe("protocol: native proof commitments, keccak and ECDSA recovery vs wasm 
       );
     }
     const privateKey = generatePrivateKey();
-    const relay = relaySigningAccount(privateKey);
+    const relay = signingAccount(privateKey);
     expect(relay.address).to.equal(privateKeyToAccount(privateKey).address);
     const location = { chainId: 31337n, election: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
     const receipt = {
