@@ -1,6 +1,6 @@
 import express, { type Express } from "express";
 import pino, { type Logger } from "pino";
-import { Counter, Gauge } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import type { Address, Hex } from "viem";
 import { z } from "zod";
 import { publicClientFor, walletClientFor, type ChainEndpoint } from "../chain/clients";
@@ -24,7 +24,7 @@ import { electionOrigin, registrarKeysOnChain } from "../service/election-info";
 import { httpMetrics, metricsRoute, serviceRegistry } from "../service/metrics";
 import { publicApiCors } from "../booth/serve";
 import { AttemptGuard, type AttemptPolicy } from "./attempts";
-import { Issuer } from "./issuer";
+import { Issuer, type IssuanceBatching } from "./issuer";
 import { initCrypto } from "../protocol/primitives/sodium";
 import { IssuanceJournal } from "./journal";
 import { VOTER_ID_PATTERN, type IdentityProvider } from "./roll";
@@ -51,6 +51,8 @@ export interface RegistrarConfig {
   rateLimit?: RateLimitConfig;
   /** Wrong-code limits per source and voter id (attempts.ts); default DEFAULT_ATTEMPT_POLICY. */
   attempts?: Partial<AttemptPolicy>;
+  /** Issuances per recordIssuances transaction and the window that gathers them (issuer.ts); default DEFAULT_ISSUANCE_BATCHING. */
+  issuanceBatch?: Partial<IssuanceBatching>;
   /** /health and /metrics per client IP; default 120 requests a minute. */
   healthRateLimit?: RateLimitConfig;
   /** Header, request and idle timeouts, connections per source (defaults: DEFAULT_CONNECTION_LIMITS). */
@@ -72,6 +74,8 @@ export type RegistrarApp = Express & {
   shutdown(): Promise<void>;
   /** The local journal's entries by state. */
   journalCounts(): { pending: number; recorded: number };
+  /** Issuances waiting for their recordIssuances batch to go. */
+  issuancesWaiting(): number;
 };
 
 const hexBytes = (min: number, max: number) =>
@@ -128,7 +132,15 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
       this.set(attempts.lockedCount());
     },
   });
+  const batchSizes = new Histogram({
+    name: "registrar_issuance_batch_size",
+    help: "Issuances journaled per recordIssuances transaction",
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+    registers: [registry],
+  });
   const issuer = new Issuer({
+    batching: config.issuanceBatch,
+    onBatch: (size) => batchSizes.observe(size),
     attempts,
     client,
     wallet,
@@ -140,6 +152,14 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
     logger,
   });
 
+  new Gauge({
+    name: "registrar_issuances_waiting",
+    help: "Issuances waiting for their recordIssuances batch to go",
+    registers: [registry],
+    collect() {
+      this.set(issuer.waitingIssuances);
+    },
+  });
   const issued = new Counter({
     name: "registrar_credentials_issued_total",
     help: "Blind signatures returned (repeats included)",
@@ -215,6 +235,7 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
 
   app.shutdown = async () => journal.close();
   app.journalCounts = () => journal.counts();
+  app.issuancesWaiting = () => issuer.waitingIssuances;
   return app;
 }
 

@@ -2,6 +2,7 @@ import type { Address } from "viem";
 import { z } from "zod";
 import { commonServiceSchema, readConfigFile, resolvePath } from "../service/config-file";
 import type { RegistrarConfig } from "./app";
+import { MAX_ISSUANCE_BATCH } from "./issuer";
 import { loadRegistrarKeys } from "./keys";
 import { loadRoll, RollIdentityProvider } from "./roll";
 
@@ -10,7 +11,8 @@ import { loadRoll, RollIdentityProvider } from "./roll";
  *
  *   { "rpcUrl": "http://127.0.0.1:8545", "election": "0x...", "accountKeyFile": "registrar.key",
  *     "rollFile": "roll.csv", "keys": { "0": "style-0.pem" },
- *     "journalFile": "registrar.sqlite", "host": "127.0.0.1", "port": 8081 }
+ *     "journalFile": "registrar.sqlite", "host": "127.0.0.1", "port": 8081,
+ *     "issuanceBatch": { "maxSize": 100, "maxWaitMs": 200 } }
  */
 export const registrarFileSchema = z
   .object({
@@ -30,6 +32,15 @@ export const registrarFileSchema = z
         lockedDelayMs: z.number().int().min(0),
         lockedFailuresPerSource: z.number().int().min(1),
         maxEntries: z.number().int().min(1),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    /** Issuances per recordIssuances transaction and the window that gathers them (issuer.ts). */
+    issuanceBatch: z
+      .object({
+        maxSize: z.number().int().min(1).max(MAX_ISSUANCE_BATCH),
+        maxWaitMs: z.number().int().min(0).max(60_000),
       })
       .partial()
       .strict()
@@ -63,6 +74,7 @@ export function readRegistrarConfig(file: string): RegistrarFileConfig {
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
       attempts: config.attempts,
+      issuanceBatch: config.issuanceBatch,
     },
     rpcUrl: config.rpcUrl,
     accountKeyFile: resolvePath(dir, config.accountKeyFile),

@@ -16,6 +16,7 @@ import {
   NonceCounter,
   revertErrorName,
 } from "../service/chain-tx";
+import { GroupCommit } from "../service/group-commit";
 import { AttemptGuard } from "./attempts";
 import type { IssuanceJournal } from "./journal";
 import { modulusHash } from "./keys";
@@ -26,14 +27,22 @@ import type { IdentityProvider } from "./roll";
  *
  *  1. authenticate the voter (IdentityProvider) and check the blinded message;
  *  2. under a per-voter lock, look at the local journal and at the chain;
- *  3. if the chain has no issuance yet: journal `pending`, send
- *     recordIssuance(voterIdHash, style, keccak256(blinded)), wait for it;
+ *  3. if the chain has no issuance yet, hand (voterIdHash, style,
+ *     keccak256(blinded)) to the journal batcher and wait: the issuances that
+ *     arrive within a short window (IssuanceBatching) go on chain together in
+ *     one recordIssuances transaction. The batch is simulated first; when it
+ *     would revert, each entry is simulated alone, the ones the contract
+ *     refuses are answered with their reason, and the rest is simulated and
+ *     sent again. Just before the send, every entry is journaled `pending`
+ *     (one SQLite transaction); once the receipt is in, `recorded`;
  *  4. only when the chain holds an issuance with THIS request hash, answer
  *     with blindSign(key, blinded) (deterministic, so a repeat gets the same
  *     answer). Another request hash on chain: 409 already-issued.
  *
  * A crash anywhere leaves either nothing on chain (the retry sends again) or
  * the chain's CredentialIssued event, which the retry finds and answers from.
+ * The contract's batch is all or nothing, so a batch is either wholly on
+ * chain or not at all.
  */
 export interface IssuerDeps {
   client: ChainPublicClient;
@@ -49,7 +58,34 @@ export interface IssuerDeps {
   attempts?: AttemptGuard;
   /** Blocks per eth_getLogs call when looking for an issuance; default LOG_PAGE_BLOCKS (server/chain/log-pages.ts). */
   logPageSize?: bigint;
+  /** How issuances are grouped into recordIssuances transactions; default DEFAULT_ISSUANCE_BATCHING. */
+  batching?: Partial<IssuanceBatching>;
+  /** Called after each batch sent to the chain (metrics): its size on chain. */
+  onBatch?: (size: number) => void;
 }
+
+/**
+ * Grouping of issuances into recordIssuances transactions: a batch goes when
+ * it holds maxSize entries or when its first entry has waited maxWaitMs.
+ */
+export interface IssuanceBatching {
+  /** Entries per transaction, 1..MAX_ISSUANCE_BATCH. */
+  maxSize: number;
+  /** The longest an issuance waits for others before its batch goes (ms); 0: only those of the same turn. */
+  maxWaitMs: number;
+}
+
+/** Election.MAX_ISSUANCE_BATCH: the contract refuses larger batches. */
+export const MAX_ISSUANCE_BATCH = 200;
+
+/**
+ * Defaults for a chain sealing a block a second: a window of a fifth of a
+ * block adds at most 200 ms to a sign-in (which waits about a block for its
+ * transaction anyway), and at the design peak of docs/performance.md (about
+ * 60 sign-ins a second per registrar instance) gathers about 12 issuances a
+ * transaction, 31,000 gas each instead of 67,000 alone (docs/contracts.md).
+ */
+export const DEFAULT_ISSUANCE_BATCHING: IssuanceBatching = { maxSize: 100, maxWaitMs: 200 };
 
 export interface IssueRequest {
   voterId: string;
@@ -75,11 +111,23 @@ interface ChainIssuance {
   blockNumber: bigint;
 }
 
+/** One issuance waiting for its batch. */
+interface JournalRequest {
+  voterIdHash: Hex;
+  style: number;
+  requestHash: Hex;
+}
+
+/** What the batch gives each request: the chain's issuance for its voter, or the refusal. */
+type JournalOutcome = { ok: true; issuance: ChainIssuance } | { ok: false; error: unknown };
+
 const KEY_HASH_TTL_MS = 5_000;
 /** Receipt polling (viem's default is 4 s: a voter would wait for it on every sign-in). */
 const RECEIPT_POLL_MS = 200;
 /** Sends tried when another sender (a second registrar process on this account) took the nonce. */
 const SEND_ATTEMPTS = 8;
+/** Simulate-and-send rounds of one batch whose transaction reverted after its simulation passed (a race). */
+const BATCH_ATTEMPTS = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,12 +136,25 @@ export class Issuer {
   private readonly sendLock = new KeyedMutex();
   private readonly nonces: NonceCounter;
   private readonly keyHashes = new Map<number, { hash: Hex; at: number }>();
+  private readonly batches: GroupCommit<JournalRequest, JournalOutcome>;
   /** Wrong-code limits per source and per voter id (attempts.ts). */
   readonly attempts: AttemptGuard;
 
   constructor(private readonly deps: IssuerDeps) {
     this.nonces = new NonceCounter(deps.client, deps.wallet.account.address);
     this.attempts = deps.attempts ?? new AttemptGuard();
+    const batching = { ...DEFAULT_ISSUANCE_BATCHING, ...deps.batching };
+    if (!Number.isInteger(batching.maxSize) || batching.maxSize < 1 || batching.maxSize > MAX_ISSUANCE_BATCH)
+      throw new Error(`issuance batches hold 1 to ${MAX_ISSUANCE_BATCH} entries, not ${batching.maxSize}`);
+    this.batches = new GroupCommit((requests) => this.journalBatch(requests), {
+      maxItems: batching.maxSize,
+      maxWaitMs: batching.maxWaitMs,
+    });
+  }
+
+  /** Issuances waiting for their batch to go (a gauge). */
+  get waitingIssuances(): number {
+    return this.batches.waiting;
   }
 
   /**
@@ -177,64 +238,146 @@ export class Issuer {
       logger.info({ voterIdHash: voterHash, tx: found.transactionHash }, "issuance found on chain");
       return found;
     }
-    const call = this.recordIssuanceCall(voterHash, style, requestHash);
-    try {
-      // Before anything is journaled: a refusal (closed, paused, already issued) keeps no state.
-      await this.deps.client.simulateContract(call);
-    } catch (error) {
-      const name = revertErrorName(error);
-      if (name === "AlreadyIssued") {
-        // Another registrar (or process) recorded this voter a moment ago: the chain's answer.
-        const other = await this.issuedOnChain(voterHash, this.deps.creationBlock);
-        if (other !== null) {
-          journal.markRecorded(voterHash, other);
-          return other;
+    const outcome = await this.batches.submit({ voterIdHash: voterHash, style, requestHash });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.issuance;
+  }
+
+  /**
+   * Journals a batch of issuances (distinct voters: each request holds its
+   * voter's lock) in recordIssuances transactions. Simulated first, so that a
+   * refusal keeps no state; when the batch would revert, each entry is
+   * simulated alone (recordIssuance: the same checks), the refused ones get
+   * their answer, and the others go round again. Each entry's outcome is
+   * what the chain holds for its voter, or the refusal.
+   */
+  private async journalBatch(requests: JournalRequest[]): Promise<JournalOutcome[]> {
+    const { journal, logger } = this.deps;
+    const outcomes = new Array<JournalOutcome>(requests.length);
+    let open = requests.map((_, i) => i);
+    for (let attempt = 1; open.length > 0; attempt++) {
+      const batch = open.map((i) => requests[i]);
+      const batchError = await this.simulationError(this.recordIssuancesCall(batch));
+      if (batchError !== null) {
+        const name = revertErrorName(batchError);
+        const alone =
+          name === null // not the contract's answer (the node failed): nothing to tell apart
+            ? batch.map(() => batchError)
+            : await Promise.all(batch.map((r) => this.simulationError(this.recordIssuanceCall(r))));
+        // Entries that pass alone but not together cannot come from one registrar (its per-voter lock):
+        // should it happen, the batch's own refusal answers them all.
+        const refused = alone.every((e) => e === null) ? alone.map(() => batchError) : alone;
+        await Promise.all(
+          open.map(async (i, k) => {
+            if (refused[k] !== null) outcomes[i] = await this.refusedOutcome(requests[i], refused[k]);
+          }),
+        );
+        open = open.filter((_, k) => refused[k] === null);
+        continue;
+      }
+      const head = await this.deps.client.getBlockNumber({ cacheTime: 0 });
+      journal.markPendingAll(batch, head);
+      try {
+        const sent = await this.sendBatch(this.recordIssuancesCall(batch));
+        const recorded = batch.map((r) => ({ style: r.style, requestHash: r.requestHash, ...sent }));
+        journal.markRecordedAll(batch.map((r, k) => ({ voterIdHash: r.voterIdHash, recorded: recorded[k] })));
+        open.forEach((i, k) => (outcomes[i] = { ok: true, issuance: recorded[k] }));
+        this.deps.onBatch?.(batch.length);
+        logger.info({ size: batch.length, tx: sent.transactionHash }, "credential issuances journaled");
+        open = [];
+      } catch (error) {
+        // Whatever happened, the chain decides, entry by entry: another registrar may have won one.
+        const after = await Promise.all(
+          batch.map((r) => this.issuedOnChain(r.voterIdHash, head).catch(() => null)),
+        );
+        open.forEach((i, k) => {
+          const found = after[k];
+          if (found !== null) {
+            journal.markRecorded(requests[i].voterIdHash, found);
+            outcomes[i] = { ok: true, issuance: found };
+          } else {
+            // Not on chain: the refusal leaves no trace. (Should a transaction sent despite the error
+            // land later, the chain has it and the next request finds it there: the chain is authoritative.)
+            journal.forgetPending(requests[i].voterIdHash, requests[i].requestHash);
+          }
+        });
+        const notOnChain = open.filter((_, k) => after[k] === null);
+        // Refused although its simulation passed (while estimating gas, or reverted when mined):
+        // something changed meanwhile, such as a voter recorded by another registrar; simulate again.
+        const name = revertErrorName(error);
+        const race = name !== null || (error instanceof ApiError && error.code === "issuance-refused");
+        if (race && attempt < BATCH_ATTEMPTS) open = notOnChain;
+        else {
+          const answer = name !== null ? refusal(name, error) : error;
+          for (const i of notOnChain) outcomes[i] = { ok: false, error: answer };
+          open = [];
         }
       }
-      throw refusal(name, error);
     }
-    const head = await this.deps.client.getBlockNumber({ cacheTime: 0 });
-    journal.markPending(voterHash, style, requestHash, head);
+    return outcomes;
+  }
+
+  /** The answer to an entry the contract refuses: AlreadyIssued is answered from the chain. */
+  private async refusedOutcome(request: JournalRequest, error: unknown): Promise<JournalOutcome> {
+    const name = revertErrorName(error);
     try {
-      const recorded = await this.recordIssuance(call);
-      journal.markRecorded(voterHash, recorded);
-      logger.info(
-        { voterIdHash: voterHash, style, tx: recorded.transactionHash },
-        "credential issuance journaled",
-      );
-      return recorded;
-    } catch (error) {
-      // Whatever happened, the chain decides: another request (or another registrar) may have won.
-      const after = await this.issuedOnChain(voterHash, head).catch(() => null);
-      if (after !== null) {
-        journal.markRecorded(voterHash, after);
-        return after;
+      if (name === "AlreadyIssued") {
+        // Another registrar (or process) recorded this voter a moment ago: the chain's answer.
+        const other = await this.issuedOnChain(request.voterIdHash, this.deps.creationBlock);
+        if (other !== null) {
+          this.deps.journal.markRecorded(request.voterIdHash, other);
+          return { ok: true, issuance: other };
+        }
       }
-      // Not on chain: the refusal leaves no trace. (Should a transaction sent despite the error
-      // land later, the chain has it and the next request finds it there: the chain is authoritative.)
-      journal.forgetPending(voterHash, requestHash);
-      throw error;
+      return { ok: false, error: refusal(name, error) };
+    } catch (lookupError) {
+      return { ok: false, error: lookupError };
     }
   }
 
-  private recordIssuanceCall(voterHash: Hex, style: number, requestHash: Hex) {
+  /** Null when the call would succeed now, else viem's error (a revert names the custom error). */
+  private async simulationError(
+    call: Parameters<ChainPublicClient["simulateContract"]>[0],
+  ): Promise<unknown> {
+    try {
+      await this.deps.client.simulateContract(call);
+      return null;
+    } catch (error) {
+      return error;
+    }
+  }
+
+  private recordIssuanceCall(request: JournalRequest) {
     const { wallet, election } = this.deps;
     return {
       account: wallet.account,
       address: election,
       abi: electionAbi,
       functionName: "recordIssuance",
-      args: [voterHash, style, requestHash],
+      args: [request.voterIdHash, request.style, request.requestHash],
+    } as const;
+  }
+
+  private recordIssuancesCall(batch: readonly JournalRequest[]) {
+    const { wallet, election } = this.deps;
+    return {
+      account: wallet.account,
+      address: election,
+      abi: electionAbi,
+      functionName: "recordIssuances",
+      args: [batch.map((r) => ({ voterIdHash: r.voterIdHash, style: r.style, requestHash: r.requestHash }))],
     } as const;
   }
 
   /**
-   * Sends a simulated recordIssuance and waits for it. Nonces come from a local
-   * counter; when a node says the nonce is taken (another registrar process
-   * shares this account, or a restart), the counter is re-read from the node
-   * and the send retried, a few times with a short random pause.
+   * Sends a simulated recordIssuances and waits for it. Nonces come from a
+   * local counter; when a node says the nonce is taken (another registrar
+   * process shares this account, or a restart), the counter is re-read from
+   * the node and the send retried, a few times with a short random pause.
    */
-  private async recordIssuance(call: ReturnType<Issuer["recordIssuanceCall"]>): Promise<ChainIssuance> {
+  private async sendBatch(
+    call: ReturnType<Issuer["recordIssuancesCall"]>,
+  ): Promise<{ transactionHash: Hex; blockNumber: bigint }> {
     const { client, wallet } = this.deps;
     const hash = await this.sendLock.run("send", async () => {
       for (let attempt = 1; ; attempt++) {
@@ -247,21 +390,19 @@ export class Issuer {
             await sleep(10 + Math.random() * 40 * attempt);
             continue;
           }
-          const name = revertErrorName(error);
-          if (name !== null) throw refusal(name, error);
+          if (revertErrorName(error) !== null) throw error; // the contract's answer (while estimating gas)
           throw new ApiError(
             503,
             "chain-unavailable",
-            `recordIssuance could not be sent: ${errorMessage(error)}`,
+            `recordIssuances could not be sent: ${errorMessage(error)}`,
           );
         }
       }
     });
     const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: RECEIPT_POLL_MS });
     if (receipt.status !== "success")
-      throw new ApiError(409, "issuance-refused", `recordIssuance reverted in ${hash}`);
-    const [style, requestHash] = [call.args[1], call.args[2]];
-    return { style, requestHash, transactionHash: hash, blockNumber: receipt.blockNumber };
+      throw new ApiError(409, "issuance-refused", `recordIssuances reverted in ${hash}`);
+    return { transactionHash: hash, blockNumber: receipt.blockNumber };
   }
 
   /** The chain's CredentialIssued for this voter, searched from `fromBlock`; null when not issued. */

@@ -4,8 +4,9 @@ import type { Hex } from "viem";
 /**
  * The registrar's local journal of issuances (SQLite, WAL, synchronous FULL),
  * keyed by the journal key voterIdHash (no voter id in clear). An entry is
- * `pending` from just before recordIssuance is sent until the chain has it,
- * then `recorded`. The chain stays authoritative: a pending entry is settled
+ * `pending` from just before the recordIssuances transaction holding it is
+ * sent until the chain has it, then `recorded` (a batch's entries change
+ * state together, in one SQLite transaction). The chain stays authoritative: a pending entry is settled
  * by looking for the CredentialIssued event (see issuer.ts). A refused
  * issuance (simulation failed, or the send failed and the chain has none)
  * leaves no entry.
@@ -97,6 +98,16 @@ export class IssuanceJournal {
       .run(voterIdHash, style, requestHash, fromBlock.toString(), now, now);
   }
 
+  /** markPending for every entry of a batch, in one SQLite transaction (one fsync). */
+  markPendingAll(
+    entries: readonly { voterIdHash: Hex; style: number; requestHash: Hex }[],
+    fromBlock: bigint,
+  ): void {
+    this.db.transaction(() => {
+      for (const e of entries) this.markPending(e.voterIdHash, e.style, e.requestHash, fromBlock);
+    })();
+  }
+
   /** Drops a pending entry of this request (its issuance was refused and is not on chain). */
   forgetPending(voterIdHash: Hex, requestHash: Hex): void {
     this.db
@@ -126,6 +137,18 @@ export class IssuanceJournal {
         block: recorded.blockNumber.toString(),
         now,
       });
+  }
+
+  /** markRecorded for every entry of a batch, in one SQLite transaction. */
+  markRecordedAll(
+    entries: readonly {
+      voterIdHash: Hex;
+      recorded: { style: number; requestHash: Hex; transactionHash: Hex; blockNumber: bigint };
+    }[],
+  ): void {
+    this.db.transaction(() => {
+      for (const e of entries) this.markRecorded(e.voterIdHash, e.recorded);
+    })();
   }
 
   counts(): { pending: number; recorded: number } {
