@@ -1,16 +1,20 @@
 /**
- * Gas per ballot: `npm run bench:gas` (add `-- --json` for one JSON object on stdout).
+ * Gas per ballot and per credential issuance: `npm run bench:gas` (add `-- --json` for one JSON
+ * object on stdout).
  *
  * Starts its own Hardhat node, deploys the contracts, and casts batches of 1, 10
  * and 50 reference ballots (one contest of 5 options, choose 1, encrypted and
  * proved by the protocol module, with a 2048-bit credential) signed by fresh
  * voting keys, then 50 re-votes. Prints the gas per ballot and its breakdown
  * against the floor: a new storage slot (22,100) + the ballot's calldata + ecrecover (3,000).
+ * Then the registrar's issuance journal: gas per issuance of recordIssuance (one transaction a
+ * voter) and of recordIssuances at batches of 1, 10, 50 and 100 (random 32-byte journal keys and
+ * request hashes, as keccak outputs are).
  */
 import { randomBytes } from "node:crypto";
-import { keccak256, stringToHex, toHex, type Hex } from "viem";
+import { encodeFunctionData, keccak256, stringToHex, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { publicClientFor, walletClientFor } from "../../server/chain/clients";
+import { publicClientFor, walletClientFor, type AccountWalletClient } from "../../server/chain/clients";
 import {
   castBallots,
   createElection,
@@ -33,6 +37,10 @@ const ECRECOVER_GAS = 3_000;
 const NEW_SLOT_GAS = 22_100;
 /** BallotCast: LOG2 (375 + 2 * 375) with 3 data words (8 gas a byte). */
 const BALLOT_CAST_EVENT_GAS = 375 + 2 * 375 + 8 * 96;
+/** CredentialIssued: LOG3 (375 + 3 * 375) with 1 data word. */
+const CREDENTIAL_ISSUED_EVENT_GAS = 375 + 3 * 375 + 8 * 32;
+/** A first read of a storage slot in the transaction (hasPaperBallot[voterIdHash]). */
+const COLD_SLOAD_GAS = 2_100;
 
 const calldataGas = (data: Hex): number => {
   let gas = 0;
@@ -46,7 +54,7 @@ async function main() {
   try {
     const endpoint = { rpcUrl: node.rpcUrl, chainId: node.chainId };
     const client = publicClientFor(endpoint);
-    const [admin, relayWallet, ...trusteeWallets] = node.privateKeys.map((key) =>
+    const [admin, relayWallet, registrarWallet, ...trusteeWallets] = node.privateKeys.map((key) =>
       walletClientFor(endpoint, key),
     );
     const trustees = trusteeWallets.slice(0, 5);
@@ -91,6 +99,12 @@ async function main() {
     for (const trustee of trustees)
       await write(trustee, "confirmJointKey", [toHex(fixture.trustees.jointKey)]);
     await write(admin, "grantRole", [roleId("RELAY_ROLE"), relayWallet.account.address]);
+    await write(admin, "grantRole", [roleId("REGISTRAR_ROLE"), registrarWallet.account.address]);
+    // A 2048-bit modulus by the one modulus rule (top bit set, odd; docs/protocol.md section 8), before opening.
+    const modulus = new Uint8Array(randomBytes(256));
+    modulus[0] |= 0x80;
+    modulus[255] |= 1;
+    await write(registrarWallet, "setRegistrarKey", [0, toHex(modulus)]);
     await client.request({ method: "evm_increaseTime" as never, params: [3601] as never });
     await client.request({ method: "evm_mine" as never, params: [] as never });
 
@@ -155,6 +169,8 @@ async function main() {
     const revoteGasPerBallotAt50 = Math.round(Number(revoteReceipt.gasUsed) / 50);
     log(`re-votes at batch 50: ${revoteGasPerBallotAt50.toLocaleString("en")} gas per ballot`);
 
+    const issuance = await issuanceGas(write, registrarWallet);
+
     const at50 = results["50"];
     const floor = NEW_SLOT_GAS + calldataPerBallot + ECRECOVER_GAS;
     const intrinsic = Math.round(INTRINSIC_GAS / 50);
@@ -181,6 +197,8 @@ async function main() {
       floor,
       ratioToFloor,
       breakdownAt50: breakdown,
+      gasPerIssuance: issuance.gasPerIssuance,
+      issuanceBreakdownAt100: issuance.breakdownAt100,
     };
     if (json) console.log(JSON.stringify(report));
     else {
@@ -189,10 +207,68 @@ async function main() {
         console.log(`| ${size} | ${gas.toLocaleString("en")} |`);
       console.log(`| 50 (re-votes) | ${revoteGasPerBallotAt50.toLocaleString("en")} |`);
       console.log(`\nfloor ${floor} (new slot + calldata + ecrecover), ratio at 50: ${ratioToFloor}`);
+      console.log("\n| issuance journal | gas per issuance |\n|---|---|");
+      for (const [size, gas] of Object.entries(issuance.gasPerIssuance))
+        console.log(
+          `| ${size === "single" ? "recordIssuance" : `recordIssuances, batch ${size}`} | ${gas.toLocaleString("en")} |`,
+        );
     }
   } finally {
     await node.stop();
   }
+}
+
+type Write = (
+  wallet: AccountWalletClient,
+  functionName: string,
+  args: unknown[],
+) => Promise<{ gasUsed: bigint; status: string }>;
+
+/**
+ * Gas per issuance of the registrar's journal: the single recordIssuance (mean of 10 voters) and
+ * recordIssuances at batches of 1, 10, 50 and 100. A first issuance moves the counters off zero
+ * (a one-time cost, kept out as for ballots).
+ */
+async function issuanceGas(write: Write, registrar: AccountWalletClient) {
+  const entry = () => ({
+    voterIdHash: toHex(randomBytes(32)),
+    style: 0,
+    requestHash: toHex(randomBytes(32)),
+  });
+  const send = async (functionName: string, args: unknown[]) => {
+    const receipt = await write(registrar, functionName, args);
+    if (receipt.status !== "success") throw new Error(`${functionName} reverted`);
+    return Number(receipt.gasUsed);
+  };
+  const single = (e: ReturnType<typeof entry>) => [e.voterIdHash, e.style, e.requestHash];
+  await send("recordIssuance", single(entry()));
+  let singleTotal = 0;
+  for (let i = 0; i < 10; i++) singleTotal += await send("recordIssuance", single(entry()));
+  const gas: Record<string, number> = { single: Math.round(singleTotal / 10) };
+  log(`recordIssuance: ${gas.single.toLocaleString("en")} gas per issuance`);
+  let calldataAt100 = 0;
+  for (const size of [1, 10, 50, 100]) {
+    const batch = Array.from({ length: size }, entry);
+    const used = await send("recordIssuances", [batch]);
+    gas[String(size)] = Math.round(used / size);
+    log(
+      `recordIssuances batch ${String(size).padStart(3)}: ${gas[String(size)].toLocaleString("en")} gas per issuance`,
+    );
+    const data = encodeFunctionData({ abi: electionAbi, functionName: "recordIssuances", args: [batch] });
+    calldataAt100 = Math.round(calldataGas(data) / size);
+  }
+  const at100 = gas["100"];
+  const intrinsic = Math.round(INTRINSIC_GAS / 100);
+  const breakdown = {
+    intrinsic,
+    calldata: calldataAt100,
+    newStorageSlot: NEW_SLOT_GAS,
+    paperBallotCheck: COLD_SLOAD_GAS,
+    event: CREDENTIAL_ISSUED_EVENT_GAS,
+    rest: at100 - intrinsic - calldataAt100 - NEW_SLOT_GAS - COLD_SLOAD_GAS - CREDENTIAL_ISSUED_EVENT_GAS,
+  };
+  log(`issuance breakdown at batch 100: ${JSON.stringify(breakdown)}`);
+  return { gasPerIssuance: gas, breakdownAt100: breakdown };
 }
 
 main().catch((error) => {
