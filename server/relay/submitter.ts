@@ -176,7 +176,8 @@ export class Submitter {
         continue;
       }
       try {
-        await this.submit(await this.fitBatch(this.options.queue.queued(this.maxBatch)));
+        const { ballots, data } = await this.fitBatch(this.options.queue.queued(this.maxBatch));
+        await this.submit(ballots, data);
         this.lastError = null;
         backoff = 250;
       } catch (error) {
@@ -207,23 +208,24 @@ export class Submitter {
    * (with 1 KiB for the signed envelope) and whose gas fits the block gas
    * limit; the rest stays queued for the next batch.
    */
-  private async fitBatch(ballots: QueuedBallot[]): Promise<QueuedBallot[]> {
+  private async fitBatch(ballots: QueuedBallot[]): Promise<{ ballots: QueuedBallot[]; data: Hex }> {
     const maxBytes = (this.options.maxTransactionBytes ?? ENGINE_LIMITS.maxTransactionBytes) - 1024;
     const { gasLimit } = await this.options.client.getBlock({ blockTag: "latest" });
     let count = ballots.length;
+    let data = castBallotsData(ballots);
     while (count > 1) {
-      const bytes = (castBallotsData(ballots.slice(0, count)).length - 2) / 2;
+      const bytes = (data.length - 2) / 2;
       const gas = batchGas(ballots.slice(0, count));
       if (bytes <= maxBytes && gas <= gasLimit) break;
       count = Math.max(1, Math.min(count - 1, Math.floor((count * maxBytes) / bytes)));
+      data = castBallotsData(ballots.slice(0, count));
     }
-    return ballots.slice(0, count);
+    return { ballots: ballots.slice(0, count), data };
   }
 
   /** Signs, stores, broadcasts and settles one batch. */
-  private async submit(ballots: QueuedBallot[]): Promise<void> {
+  private async submit(ballots: QueuedBallot[], data: Hex): Promise<void> {
     const { wallet, election, queue, logger } = this.options;
-    const data = castBallotsData(ballots);
     const nonce = await this.nonces.take();
     let rawTransaction: Hex;
     try {
