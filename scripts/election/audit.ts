@@ -1,19 +1,18 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Address } from "viem";
+import type { Address, Hash } from "viem";
 import { publicClientFor } from "../../server/chain/clients";
 import type { ChainPublicClient } from "../../server/chain/deploy";
-import { readElectionRecord } from "../../server/chain/election-reader";
-import type { ElectionRecord } from "../../server/protocol/record";
-import { readRecordFolder, writeRecordFolder } from "../../server/audit/record-files";
-import { verifyElectionRecord } from "../../server/verification/record";
+import { exportElectionRecord, openRecordFolder } from "../../server/audit/record-files";
+import { verifyRecordSource, type RecordSource } from "../../server/verification/record";
 import { settle, type Chain } from "./chain";
 import { step } from "./progress";
 
 /**
  * Stage 7, the auditor: the whole election record is read from the chain,
  * exported to a folder, and verified offline from that folder alone (the
- * report is written beside it).
+ * report is written beside it). Both stream the record (docs/record.md):
+ * neither holds every ballot.
  */
 export async function exportAndAudit(chain: Chain, election: Address, outDir: string) {
   step("exporting the election record and verifying it offline");
@@ -21,28 +20,29 @@ export async function exportAndAudit(chain: Chain, election: Address, outDir: st
   const client = publicClientFor(chain.roles.audit);
   await settle(chain, client);
   const recordDir = path.join(outDir, "record");
-  const record = await readElectionRecord(client, election);
-  writeRecordFolder(recordDir, record);
-  const offline = await verifyElectionRecord(await readRecordFolder(recordDir), { threads: 2 });
+  await exportElectionRecord(client, election, recordDir);
+  const source = openRecordFolder(recordDir);
+  const offline = await verifyRecordSource(source, { threads: 2 });
   const reportFile = path.join(outDir, "audit-report.json");
   fs.writeFileSync(reportFile, `${JSON.stringify(offline.report, null, 2)}\n`);
   return {
     report: offline.report,
     recordDir,
     reportFile,
-    gasPerBallot: await gasPerRecordedBallot(client, record),
+    gasPerBallot: await gasPerRecordedBallot(client, source),
   };
 }
 
 /** Gas of the castBallots transactions divided by the ballots they recorded. */
-async function gasPerRecordedBallot(client: ChainPublicClient, record: ElectionRecord) {
-  const hashes = [...new Set(record.ballots.map((b) => b.transactionHash))];
+async function gasPerRecordedBallot(client: ChainPublicClient, source: RecordSource) {
+  const hashes = new Set<Hash>();
+  for await (const ballot of source.ballots()) hashes.add(ballot.transactionHash);
+  const ballots = source.counts.ballots;
   let gas = 0n;
   for (const hash of hashes) gas += (await client.getTransactionReceipt({ hash })).gasUsed;
   return {
-    transactions: hashes.length,
-    average: hashes.length === 0 ? 0 : Math.round(Number(gas) / record.ballots.length),
-    ballotsPerTransaction:
-      hashes.length === 0 ? 0 : Math.round((record.ballots.length / hashes.length) * 10) / 10,
+    transactions: hashes.size,
+    average: hashes.size === 0 ? 0 : Math.round(Number(gas) / ballots),
+    ballotsPerTransaction: hashes.size === 0 ? 0 : Math.round((ballots / hashes.size) * 10) / 10,
   };
 }

@@ -1,17 +1,32 @@
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import type { Address } from "viem";
 import { z } from "zod";
-import { fromHex } from "../protocol/primitives/bytes";
-import { RECORD_VERSION, type ElectionRecord } from "../protocol/record";
+import type { ChainPublicClient } from "../chain/deploy";
+import { streamElectionRecord, type ReadOptions } from "../chain/election-reader";
+import { fromHex, hexToBytes } from "../protocol/primitives/bytes";
+import {
+  RECORD_VERSION,
+  type ElectionRecord,
+  type RecordBallot,
+  type RecordIssuance,
+  type RecordRejection,
+} from "../protocol/record";
+import type { RecordEntries, RecordSource } from "../verification/record";
+import type { RecordHeader } from "../verification/report";
+import { headerOf } from "../verification/rules";
 
 /**
  * The election record as a folder of JSON files (docs/record.md): small parts
  * as JSON documents, the long lists (issuance journal, ballots, rejections) as
  * JSON lines, so a record of millions of ballots is written and read as a
- * stream. Writing goes to a temporary folder renamed into place at the end, so
- * an interrupted export leaves nothing behind; reading validates every file
- * and names the file and line of the first problem.
+ * stream: RecordFolderWriter appends the lists as the chain is read, and
+ * openRecordFolder reads them line by line, as often as the verification asks
+ * (docs/performance.md, "Observer, audit and trustees": memory). Writing goes
+ * to a temporary folder renamed into place at the end, so an interrupted
+ * export leaves nothing behind; reading validates every file and names the
+ * file and line of the first problem.
  */
 export const RECORD_FILES = {
   record: "record.json",
@@ -141,19 +156,113 @@ function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-function writeJsonLines(file: string, items: readonly unknown[]): void {
-  const fd = fs.openSync(file, "w");
-  try {
-    for (let i = 0; i < items.length; i += 1000)
-      fs.writeSync(
-        fd,
-        items
-          .slice(i, i + 1000)
-          .map((item) => `${JSON.stringify(item)}\n`)
-          .join(""),
-      );
-  } finally {
-    fs.closeSync(fd);
+function appendJsonLines(fd: number, items: readonly unknown[]): void {
+  for (let i = 0; i < items.length; i += 1000)
+    fs.writeSync(
+      fd,
+      items
+        .slice(i, i + 1000)
+        .map((item) => `${JSON.stringify(item)}\n`)
+        .join(""),
+    );
+}
+
+const LIST_NAMES = ["issuances", "ballots", "rejections"] as const;
+
+/**
+ * A record folder being written: the three long lists are appended as they
+ * are read (add, page by page), the rest of the record at the end (finish),
+ * so an export never holds every ballot. Everything goes to a sibling
+ * temporary folder, renamed to `dir` by finish; abort (or a failed finish)
+ * removes it.
+ */
+export class RecordFolderWriter {
+  private readonly target: string;
+  private readonly temporary: string;
+  private readonly files: Record<(typeof LIST_NAMES)[number], number>;
+  /** The entries written so far to each list. */
+  readonly counts = { issuances: 0, ballots: 0, rejections: 0 };
+
+  /** `dir` must not exist or be empty. */
+  constructor(dir: string) {
+    this.target = path.resolve(dir);
+    if (
+      fs.existsSync(this.target) &&
+      (!fs.statSync(this.target).isDirectory() || fs.readdirSync(this.target).length > 0)
+    )
+      throw new RecordFormatError(`${dir} exists and is not an empty folder`);
+    this.temporary = `${this.target}.partial-${process.pid}`;
+    fs.rmSync(this.temporary, { recursive: true, force: true });
+    fs.mkdirSync(this.temporary, { recursive: true });
+    const open = (name: string) => fs.openSync(path.join(this.temporary, name), "w");
+    this.files = {
+      issuances: open(RECORD_FILES.issuances),
+      ballots: open(RECORD_FILES.ballots),
+      rejections: open(RECORD_FILES.rejections),
+    };
+  }
+
+  /** Appends entries, in chain order, to the three lists. */
+  add(entries: RecordEntries): void {
+    for (const name of LIST_NAMES) {
+      appendJsonLines(this.files[name], entries[name]);
+      this.counts[name] += entries[name].length;
+    }
+  }
+
+  /** Writes the rest of the record and renames the folder into place. */
+  finish(header: RecordHeader): void {
+    try {
+      const manifest = fromHex(header.manifest);
+      if (manifest === null) throw new RecordFormatError("the record's manifest is not hex");
+      this.closeFiles();
+      const file = (name: string) => path.join(this.temporary, name);
+      writeJson(file(RECORD_FILES.record), {
+        version: header.version,
+        chainId: header.chainId,
+        election: header.election,
+        factory: header.factory,
+        creationBlock: header.creationBlock,
+        throughBlock: header.throughBlock,
+        manifestHash: header.manifestHash,
+        opensAt: header.opensAt,
+        closesAt: header.closesAt,
+        revotePolicy: header.revotePolicy,
+        threshold: header.threshold,
+        trusteeCount: header.trusteeCount,
+        ballotStyleCount: header.ballotStyleCount,
+        runningHash: header.runningHash,
+        ballotCount: header.ballotCount,
+        observers: header.observers,
+        counts: this.counts,
+      });
+      fs.writeFileSync(file(RECORD_FILES.manifest), manifest);
+      writeJson(file(RECORD_FILES.ceremony), header.ceremonyRounds);
+      writeJson(file(RECORD_FILES.registrarKeys), header.registrarKeys);
+      writeJson(file(RECORD_FILES.decryptionShares), header.decryptionShares);
+      writeJson(file(RECORD_FILES.result), header.result);
+      writeJson(file(RECORD_FILES.attestations), header.attestations);
+      writeJson(file(RECORD_FILES.channels), header.channels);
+      if (fs.existsSync(this.target)) fs.rmdirSync(this.target);
+      fs.renameSync(this.temporary, this.target);
+    } catch (error) {
+      this.abort();
+      throw error;
+    }
+  }
+
+  /** Removes everything written. */
+  abort(): void {
+    this.closeFiles();
+    fs.rmSync(this.temporary, { recursive: true, force: true });
+  }
+
+  private closeFiles(): void {
+    for (const name of LIST_NAMES)
+      if (this.files[name] >= 0) {
+        fs.closeSync(this.files[name]);
+        this.files[name] = -1;
+      }
   }
 }
 
@@ -162,53 +271,34 @@ function writeJsonLines(file: string, items: readonly unknown[]): void {
  * written to a sibling temporary folder first and renamed into place.
  */
 export function writeRecordFolder(dir: string, record: ElectionRecord): void {
-  const target = path.resolve(dir);
-  if (fs.existsSync(target) && (!fs.statSync(target).isDirectory() || fs.readdirSync(target).length > 0))
-    throw new RecordFormatError(`${dir} exists and is not an empty folder`);
-  const manifest = fromHex(record.manifest);
-  if (manifest === null) throw new RecordFormatError("the record's manifest is not hex");
-  const temporary = `${target}.partial-${process.pid}`;
-  fs.rmSync(temporary, { recursive: true, force: true });
-  fs.mkdirSync(temporary, { recursive: true });
+  const writer = new RecordFolderWriter(dir);
   try {
-    const file = (name: string) => path.join(temporary, name);
-    writeJson(file(RECORD_FILES.record), {
-      version: record.version,
-      chainId: record.chainId,
-      election: record.election,
-      factory: record.factory,
-      creationBlock: record.creationBlock,
-      throughBlock: record.throughBlock,
-      manifestHash: record.manifestHash,
-      opensAt: record.opensAt,
-      closesAt: record.closesAt,
-      revotePolicy: record.revotePolicy,
-      threshold: record.threshold,
-      trusteeCount: record.trusteeCount,
-      ballotStyleCount: record.ballotStyleCount,
-      runningHash: record.runningHash,
-      ballotCount: record.ballotCount,
-      observers: record.observers,
-      counts: {
-        issuances: record.issuances.length,
-        ballots: record.ballots.length,
-        rejections: record.rejections.length,
-      },
-    });
-    fs.writeFileSync(file(RECORD_FILES.manifest), manifest);
-    writeJson(file(RECORD_FILES.ceremony), record.ceremonyRounds);
-    writeJson(file(RECORD_FILES.registrarKeys), record.registrarKeys);
-    writeJsonLines(file(RECORD_FILES.issuances), record.issuances);
-    writeJsonLines(file(RECORD_FILES.ballots), record.ballots);
-    writeJsonLines(file(RECORD_FILES.rejections), record.rejections);
-    writeJson(file(RECORD_FILES.decryptionShares), record.decryptionShares);
-    writeJson(file(RECORD_FILES.result), record.result);
-    writeJson(file(RECORD_FILES.attestations), record.attestations);
-    writeJson(file(RECORD_FILES.channels), record.channels);
-    if (fs.existsSync(target)) fs.rmdirSync(target);
-    fs.renameSync(temporary, target);
+    writer.add(record);
   } catch (error) {
-    fs.rmSync(temporary, { recursive: true, force: true });
+    writer.abort();
+    throw error;
+  }
+  writer.finish(headerOf(record));
+}
+
+/**
+ * Reads the election from the chain page by page straight into a new record
+ * folder (`audit export`, and the trustees' and the commission's spool):
+ * memory holds one page of logs, never the record.
+ */
+export async function exportElectionRecord(
+  client: ChainPublicClient,
+  election: Address,
+  dir: string,
+  options: ReadOptions = {},
+): Promise<{ header: RecordHeader; counts: RecordFolderWriter["counts"] }> {
+  const writer = new RecordFolderWriter(dir);
+  try {
+    const header = await streamElectionRecord(client, election, options, (entries) => writer.add(entries));
+    writer.finish(header);
+    return { header, counts: { ...writer.counts } };
+  } catch (error) {
+    writer.abort();
     throw error;
   }
 }
@@ -234,54 +324,192 @@ function readJson<T>(dir: string, name: string, schema: z.ZodType<T>): T {
   return parsed.data;
 }
 
-async function readJsonLines<T>(
+/** The entries of a JSON lines file, validated one by one; then their number against record.json's. */
+async function* readJsonLines<T>(
   dir: string,
   name: string,
   schema: z.ZodType<T>,
   expected: number,
-): Promise<T[]> {
+): AsyncGenerator<T> {
   const file = path.join(dir, name);
   if (!fs.existsSync(file)) throw new RecordFormatError(`${name} is missing`);
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  const items: T[] = [];
   let number = 0;
-  for await (const line of lines) {
-    number++;
-    if (line.trim() === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new RecordFormatError(`${name} line ${number}: not JSON`);
+  let entries = 0;
+  try {
+    for await (const line of lines) {
+      number++;
+      if (line.trim() === "") continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new RecordFormatError(`${name} line ${number}: not JSON`);
+      }
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) throw new RecordFormatError(`${name} line ${number}: ${describe(parsed.error)}`);
+      entries++;
+      yield parsed.data;
     }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new RecordFormatError(`${name} line ${number}: ${describe(parsed.error)}`);
-    items.push(parsed.data);
+  } finally {
+    lines.close();
   }
-  if (items.length !== expected)
-    throw new RecordFormatError(`${name}: ${items.length} entries, record.json announces ${expected}`);
-  return items;
+  if (entries !== expected)
+    throw new RecordFormatError(`${name}: ${entries} entries, record.json announces ${expected}`);
 }
 
-/** Reads and validates a record folder; throws RecordFormatError naming the file (and line) at fault. */
-export async function readRecordFolder(dir: string): Promise<ElectionRecord> {
+/** Bytes read at once by the second pass over ballots.jsonl. */
+const READ_BLOCK = 1 << 20;
+
+/**
+ * The non-blank lines of a file, read synchronously block by block, split
+ * where `readline` splits them (\n, \r\n and a lone \r; a \r\n gives an empty
+ * line between, skipped as blank). Each line is valid until the next is asked for.
+ */
+function* lineRanges(file: string): Generator<{ data: Buffer; start: number; end: number }> {
+  const fd = fs.openSync(file, "r");
+  try {
+    const block = Buffer.allocUnsafe(READ_BLOCK);
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const read = fs.readSync(fd, block, 0, READ_BLOCK, null);
+      const data =
+        carry.length === 0 ? block.subarray(0, read) : Buffer.concat([carry, block.subarray(0, read)]);
+      let start = 0;
+      let cr = data.indexOf(0x0d);
+      for (;;) {
+        if (cr !== -1 && cr < start) cr = data.indexOf(0x0d, start);
+        const nl = data.indexOf(0x0a, start);
+        const end = cr !== -1 && (nl === -1 || cr < nl) ? cr : nl;
+        if (end === -1) break;
+        if (!isBlank(data, start, end)) yield { data, start, end };
+        start = end + 1;
+      }
+      if (read === 0) {
+        if (!isBlank(data, start, data.length)) yield { data, start, end: data.length };
+        return;
+      }
+      carry = Buffer.from(data.subarray(start));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** As `line.trim() === ""` (a JSON object line starts with "{": decoded only otherwise). */
+const isBlank = (data: Buffer, start: number, end: number) =>
+  start === end || (data[start] !== 0x7b && data.toString("utf8", start, end).trim() === "");
+
+/**
+ * A record folder opened for streaming (docs/record.md): the small files are
+ * read and validated at once; the three JSON lines files are read line by
+ * line each time they are asked for, validated again, and must have the
+ * number of entries record.json announces. ballotBytesAt reads ballots.jsonl
+ * once more, synchronously, for the bytes of the counted ballots.
+ */
+export function openRecordFolder(dir: string): RecordSource {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     throw new RecordFormatError(`${dir} is not a folder`);
-  const header = readJson(dir, RECORD_FILES.record, headerSchema);
+  const record = readJson(dir, RECORD_FILES.record, headerSchema);
   const manifestFile = path.join(dir, RECORD_FILES.manifest);
   if (!fs.existsSync(manifestFile)) throw new RecordFormatError(`${RECORD_FILES.manifest} is missing`);
-  const { counts, ...fields } = header;
-  return {
+  const { counts, ...fields } = record;
+  const header: RecordHeader = {
     ...fields,
     manifest: `0x${fs.readFileSync(manifestFile).toString("hex")}`,
     ceremonyRounds: readJson(dir, RECORD_FILES.ceremony, ceremonySchema),
     registrarKeys: readJson(dir, RECORD_FILES.registrarKeys, registrarKeysSchema),
-    issuances: await readJsonLines(dir, RECORD_FILES.issuances, issuanceSchema, counts.issuances),
-    ballots: await readJsonLines(dir, RECORD_FILES.ballots, ballotSchema, counts.ballots),
-    rejections: await readJsonLines(dir, RECORD_FILES.rejections, rejectionSchema, counts.rejections),
     decryptionShares: readJson(dir, RECORD_FILES.decryptionShares, sharesSchema),
     result: readJson(dir, RECORD_FILES.result, resultSchema),
     attestations: readJson(dir, RECORD_FILES.attestations, attestationsSchema),
     channels: readJson(dir, RECORD_FILES.channels, channelsSchema),
+  };
+  const ballotsFile = path.join(dir, RECORD_FILES.ballots);
+  const changed = (what: string) =>
+    new RecordFormatError(`${RECORD_FILES.ballots}: ${what} (the file changed while it was verified)`);
+  const bytesOfLine = (
+    { data, start, end }: { data: Buffer; start: number; end: number },
+    position: number,
+  ) => {
+    let ballot: unknown;
+    try {
+      ballot = (JSON.parse(data.toString("utf8", start, end)) as { ballot?: unknown }).ballot;
+    } catch {
+      throw changed(`entry ${position} is no longer JSON`);
+    }
+    if (typeof ballot !== "string" || fromHex(ballot) === null)
+      throw changed(`entry ${position} has no ballot`);
+    return hexToBytes(ballot);
+  };
+  return {
+    header,
+    counts,
+    issuances: () =>
+      readJsonLines<RecordIssuance>(dir, RECORD_FILES.issuances, issuanceSchema, counts.issuances),
+    ballots: () => readJsonLines<RecordBallot>(dir, RECORD_FILES.ballots, ballotSchema, counts.ballots),
+    rejections: () =>
+      readJsonLines<RecordRejection>(dir, RECORD_FILES.rejections, rejectionSchema, counts.rejections),
+    *ballotBytesAt(positions) {
+      if (positions.length === 0) return;
+      // In ascending order (every well-formed record), the bytes are given as the pass meets them;
+      // otherwise (a record whose indices repeat) those asked for are kept until the pass is done.
+      const ascending = positions.every((p, i) => i === 0 || p > positions[i - 1]);
+      const wanted = ascending ? null : new Set(positions);
+      const last = positions.reduce((a, b) => (b > a ? b : a));
+      const found = new Map<number, Uint8Array>();
+      let next = 0;
+      let position = 0;
+      for (const line of lineRanges(ballotsFile)) {
+        if (ascending && position === positions[next]) {
+          yield bytesOfLine(line, position);
+          if (++next === positions.length) return;
+        } else if (wanted?.has(position)) found.set(position, bytesOfLine(line, position));
+        if (position++ === last) break;
+      }
+      for (const p of positions.slice(next)) {
+        const bytes = found.get(p);
+        if (bytes === undefined) throw changed(`entry ${p} is gone`);
+        yield bytes;
+      }
+    },
+  };
+}
+
+/** Collects an async stream. */
+async function listOf<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const list: T[] = [];
+  for await (const item of items) list.push(item);
+  return list;
+}
+
+/** Reads and validates a whole record folder into memory; throws RecordFormatError naming the file (and line) at fault. */
+export async function readRecordFolder(dir: string): Promise<ElectionRecord> {
+  const source = openRecordFolder(dir);
+  const { header } = source;
+  const issuances = await listOf(source.issuances());
+  const ballots = await listOf(source.ballots());
+  const rejections = await listOf(source.rejections());
+  const {
+    manifest,
+    ceremonyRounds,
+    registrarKeys,
+    decryptionShares,
+    result,
+    attestations,
+    channels,
+    ...fields
+  } = header;
+  return {
+    ...fields,
+    manifest,
+    ceremonyRounds,
+    registrarKeys,
+    issuances,
+    ballots,
+    rejections,
+    decryptionShares,
+    result,
+    attestations,
+    channels,
   };
 }

@@ -20,11 +20,13 @@ import {
   type RecordBallot,
   type RecordCeremonyRound,
 } from "../protocol/record";
+import type { RecordEntries } from "../verification/record";
+import type { RecordHeader } from "../verification/report";
 import type { AccountWalletClient } from "./clients";
 import { electionErrorNames, type ChainPublicClient } from "./deploy";
 import { deriveRules, headerOf } from "../verification/rules";
 import { electionAbi, electionFactoryAbi } from "./generated/abis";
-import { findInLogPages, readLogPages } from "./log-pages";
+import { findInLogPages, LOG_PAGE_BLOCKS, readLogPages } from "./log-pages";
 
 /**
  * Reads one election from any EVM JSON-RPC endpoint into an ElectionRecord:
@@ -177,11 +179,43 @@ function emptyRound(round: number, trustees: Address[]): RecordCeremonyRound {
   return { round, trustees, keys: [], shares: [], complaints: [], confirmations: [], jointKey: null };
 }
 
-/** Reads the whole election record up to `toBlock` (default: head minus confirmations). */
-export async function readElectionRecord(
+/**
+ * Logs one eth_getLogs call aims at: the reader's pages start at one block,
+ * double over sparse blocks (up to `pageSize`) and halve over dense ones, so
+ * that a page of a million-ballot chain holds a few thousand ballots, not
+ * all of them.
+ */
+export const PAGE_LOGS = 2_000;
+
+/** Reads the whole election record up to `toBlock` (default: head minus confirmations) into memory. */
+export function readElectionRecord(
   client: ChainPublicClient,
   election: Address,
   options: ReadOptions = {},
+): Promise<ElectionRecord> {
+  return readRecord(client, election, options, null);
+}
+
+/**
+ * Reads the election record as readElectionRecord does, page by page, and
+ * hands each page's issuances, ballots and rejections to `sink` instead of
+ * keeping them (record-files.ts exportElectionRecord writes them to a record
+ * folder): memory holds one page. Returns the rest of the record.
+ */
+export async function streamElectionRecord(
+  client: ChainPublicClient,
+  election: Address,
+  options: ReadOptions,
+  sink: (entries: RecordEntries) => void | Promise<void>,
+): Promise<RecordHeader> {
+  return headerOf(await readRecord(client, election, options, sink));
+}
+
+async function readRecord(
+  client: ChainPublicClient,
+  election: Address,
+  options: ReadOptions,
+  sink: ((entries: RecordEntries) => void | Promise<void>) | null,
 ): Promise<ElectionRecord> {
   const head = await client.getBlockNumber({ cacheTime: 0 });
   const toBlock = options.toBlock ?? head - BigInt(Math.min(options.confirmations ?? 0, Number(head)));
@@ -201,13 +235,6 @@ export async function readElectionRecord(
       blockNumber: toBlock,
     }),
   ]);
-  const logs = await fetchElectionLogs(
-    client,
-    election,
-    options.fromBlock ?? header.creationBlock,
-    toBlock,
-    options.pageSize,
-  );
   const record: ElectionRecord = {
     version: RECORD_VERSION,
     chainId: chainId.toString(),
@@ -236,15 +263,37 @@ export async function readElectionRecord(
     observers: [],
     throughBlock: toBlock.toString(),
   };
-  await foldLogs(client, record, logs);
+  const maxBlocks = options.pageSize ?? LOG_PAGE_BLOCKS;
+  let blocks = 1n;
+  let handed = 0;
+  for (let from = options.fromBlock ?? header.creationBlock; from <= toBlock;) {
+    const to = from + blocks - 1n < toBlock ? from + blocks - 1n : toBlock;
+    const logs = await fetchElectionLogs(client, election, from, to, maxBlocks);
+    await foldLogs(client, record, logs, handed);
+    if (sink !== null) {
+      handed += record.ballots.length;
+      await sink({ issuances: record.issuances, ballots: record.ballots, rejections: record.rejections });
+      record.issuances = [];
+      record.ballots = [];
+      record.rejections = [];
+    }
+    if (logs.length > PAGE_LOGS) blocks = blocks > 1n ? blocks / 2n : 1n;
+    else if (logs.length < PAGE_LOGS / 2) blocks = blocks * 2n < maxBlocks ? blocks * 2n : maxBlocks;
+    from = to + 1n;
+  }
   return record;
 }
 
-/** Applies decoded logs, in chain order, to a record (the observer calls it page by page). */
+/**
+ * Applies decoded logs, in chain order, to a record (the observer calls it
+ * range by range). Its new ballots are numbered from `firstIndex` plus the
+ * ballots already in `record.ballots`.
+ */
 export async function foldLogs(
   client: ChainPublicClient,
   record: ElectionRecord,
   logs: readonly ElectionLog[],
+  firstIndex = 0,
 ) {
   const timestamps = new Map<bigint, number>();
   const blockTime = async (blockNumber: bigint): Promise<number> => {
@@ -359,7 +408,7 @@ export async function foldLogs(
         if (signed === undefined)
           throw new Error(`transaction ${log.transactionHash} has more BallotCast events than ballots`);
         record.ballots.push({
-          index: record.ballots.length,
+          index: firstIndex + record.ballots.length,
           nullifier: log.args.nullifier,
           sequence: log.args.sequence.toString(),
           ballotHash: log.args.ballotHash,
@@ -421,15 +470,16 @@ export async function foldLogs(
 // ------------------------------------------------------------- derived views
 
 /** The ceremony round that produced the joint key, or the latest round. */
-export function currentRound(record: ElectionRecord): RecordCeremonyRound {
+export function currentRound(record: Pick<ElectionRecord, "ceremonyRounds">): RecordCeremonyRound {
   return (
     record.ceremonyRounds.find((r) => r.jointKey !== null) ??
     record.ceremonyRounds.reduce((a, b) => (b.round > a.round ? b : a))
   );
 }
 
-export interface LoadedElection {
-  record: ElectionRecord;
+/** What every tool derives from a record's header (the record without its long lists). */
+export interface ElectionView {
+  header: RecordHeader;
   manifest: Manifest;
   /** Q0 of the current ceremony round. */
   ceremonyBase: Uint8Array;
@@ -439,22 +489,27 @@ export interface LoadedElection {
   registrarKeys: Map<number, Uint8Array>;
 }
 
+/** An election read whole into memory. */
+export interface LoadedElection extends ElectionView {
+  record: ElectionRecord;
+}
+
 /**
  * What every tool derives from a record, by the one derivation of the
  * verification (server/verification/rules.ts); throws when the manifest
  * does not parse or does not match the contract's hash (V1.1 to V1.3).
  */
-export function loadedElectionOf(record: ElectionRecord): LoadedElection {
-  const derived = deriveRules(headerOf(record));
+export function electionViewOf(header: RecordHeader): ElectionView {
+  const derived = deriveRules(header);
   const manifestFault = derived.findings.faults.find((f) => ["V1.1", "V1.2", "V1.3"].includes(f.check));
   if (derived.manifest === null || manifestFault !== undefined)
-    throw new Error(`election ${record.election}: ${manifestFault?.reason ?? "the manifest does not parse"}`);
-  const round = record.ceremonyRounds.reduce((a, b) => (b.round > a.round ? b : a));
+    throw new Error(`election ${header.election}: ${manifestFault?.reason ?? "the manifest does not parse"}`);
+  const round = header.ceremonyRounds.reduce((a, b) => (b.round > a.round ? b : a));
   return {
-    record,
+    header,
     manifest: derived.manifest,
     ceremonyBase: ceremonyBaseHash(
-      { chainId: BigInt(record.chainId), election: record.election },
+      { chainId: BigInt(header.chainId), election: header.election },
       derived.manifest,
       round.round,
     ),
@@ -462,6 +517,12 @@ export function loadedElectionOf(record: ElectionRecord): LoadedElection {
     registrarKeys: derived.registrarKeys,
   };
 }
+
+/** electionViewOf a record held in memory, with the record. */
+export const loadedElectionOf = (record: ElectionRecord): LoadedElection => ({
+  record,
+  ...electionViewOf(headerOf(record)),
+});
 
 /** The record plus what every tool derives from it; throws when the manifest does not match the contract. */
 export async function loadElection(

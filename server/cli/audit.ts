@@ -3,10 +3,15 @@ import { Command } from "commander";
 import type { Address } from "viem";
 import { checkChallenge, parseChallengeFile } from "../audit/challenge";
 import { combineRecords } from "../audit/combine";
-import { readRecordFolder, RecordFormatError, writeRecordFolder } from "../audit/record-files";
+import {
+  exportElectionRecord,
+  openRecordFolder,
+  readRecordFolder,
+  RecordFormatError,
+} from "../audit/record-files";
 import { formatReport } from "../audit/report-text";
 import { describeTracked, trackBallot } from "../audit/track";
-import { verifyElectionRecord } from "../verification/record";
+import { verifyRecordSource } from "../verification/record";
 import { electionRulesOf, headerOf } from "../verification/rules";
 import { publicClientFor } from "../chain/clients";
 import { readElectionRecord } from "../chain/election-reader";
@@ -44,27 +49,30 @@ interface SourceOptions {
   json?: boolean;
 }
 
-async function readFolder(dir: string): Promise<ElectionRecord> {
+/** `use` on a record folder; a folder that is not a valid record (found by `use` as it streams) exits 2. */
+async function withFolder<T>(dir: string, use: (dir: string) => Promise<T>): Promise<T> {
   try {
-    return await readRecordFolder(dir);
+    return await use(dir);
   } catch (error) {
     if (error instanceof RecordFormatError) throw new CliError(`record ${dir}: ${error.message}`, EXIT_USAGE);
     throw error;
   }
 }
 
-async function readFromChain(
-  rpc: string | undefined,
-  election: Address,
-  confirmations = 0,
-): Promise<ElectionRecord> {
+const readFolder = (dir: string): Promise<ElectionRecord> => withFolder(dir, readRecordFolder);
+
+async function chainClient(rpc: string | undefined, election: Address) {
   const endpoint = await connectTo(rpcUrlOf(rpc));
   progress(`reading election ${election} from chain ${endpoint.chainId}`);
   const client = publicClientFor(endpoint);
   const code = await client.getCode({ address: election });
   if (code === undefined || code === "0x")
     throw new CliError(`no contract at ${election} on chain ${endpoint.chainId}`, EXIT_USAGE);
-  return readElectionRecord(client, election, { confirmations });
+  return client;
+}
+
+async function readFromChain(rpc: string | undefined, election: Address): Promise<ElectionRecord> {
+  return readElectionRecord(await chainClient(rpc, election), election);
 }
 
 /** The record named by --dir, or read from --rpc/--election (exactly one of the two). */
@@ -100,17 +108,20 @@ export async function auditCommand(): Promise<Command> {
           throw new CliError(`${options.out} exists and is not an empty folder`, EXIT_USAGE);
         const election = parseAddress(options.election!, "--election");
         const confirmations = parsePositiveInteger(options.confirmations, "--confirmations");
-        const record = await readFromChain(options.rpc, election, confirmations);
+        const client = await chainClient(options.rpc, election);
+        // Page by page into the folder: the export never holds the whole record.
+        let written;
         try {
-          writeRecordFolder(options.out, record);
+          written = await exportElectionRecord(client, election, options.out, { confirmations });
         } catch (error) {
           if (error instanceof RecordFormatError) throw new CliError(error.message, EXIT_USAGE);
           throw error;
         }
+        const { header, counts } = written;
         console.log(
-          `wrote ${options.out}: election ${record.election} through block ${record.throughBlock}, ` +
-            `${record.ballots.length} ballots, ${record.issuances.length} issuances, ${record.decryptionShares.length} decryption shares` +
-            `${record.result === null ? "" : ", the result"}, ${record.attestations.length} attestations`,
+          `wrote ${options.out}: election ${header.election} through block ${header.throughBlock}, ` +
+            `${counts.ballots} ballots, ${counts.issuances} issuances, ${header.decryptionShares.length} decryption shares` +
+            `${header.result === null ? "" : ", the result"}, ${header.attestations.length} attestations`,
         );
       }),
     );
@@ -126,14 +137,20 @@ export async function auditCommand(): Promise<Command> {
     .action(
       mapped(async (dir: string, options: { json?: boolean; threads?: string }) => {
         await initCrypto();
-        const record = await readFolder(dir);
         const threads =
           options.threads === undefined ? undefined : parsePositiveInteger(options.threads, "--threads");
-        const started = performance.now();
-        const { report } = await verifyElectionRecord(record, { threads });
-        progress(
-          `verified ${record.ballots.length} ballots in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-        );
+        // Streamed: the ballots are read in chunks and their bytes are never all in memory.
+        const { report, ballots, seconds } = await withFolder(dir, async () => {
+          const source = openRecordFolder(dir);
+          const started = performance.now();
+          const verification = await verifyRecordSource(source, { threads });
+          return {
+            report: verification.report,
+            ballots: source.counts.ballots,
+            seconds: (performance.now() - started) / 1000,
+          };
+        });
+        progress(`verified ${ballots} ballots in ${seconds.toFixed(1)} s`);
         console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
         if (report.verdict === "fails")
           throw new CliError("verification failed: see the findings above", EXIT_VERIFICATION_FAILED);

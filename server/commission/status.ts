@@ -1,8 +1,9 @@
 import type { Address, Hex } from "viem";
 import type { ChainPublicClient } from "../chain/deploy";
-import { currentRound, loadElection } from "../chain/election-reader";
+import { currentRound } from "../chain/election-reader";
 import { electionAbi } from "../chain/generated/abis";
 import { currentPhase, type PhaseName } from "../trustee/session";
+import { withSpooledElection, type SpooledElection } from "../trustee/spool";
 
 /** What the commission (or anyone) sees of an election at a glance: `commission status`. */
 export interface ElectionStatus {
@@ -36,8 +37,17 @@ export interface ElectionStatus {
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 export async function electionStatus(client: ChainPublicClient, election: Address): Promise<ElectionStatus> {
-  const loaded = await loadElection(client, election);
-  const { record, manifest } = loaded;
+  // The long lists are counted from the spool (server/trustee/spool.ts), not held in memory.
+  return withSpooledElection(client, election, (loaded) => statusOf(client, election, loaded));
+}
+
+async function statusOf(
+  client: ChainPublicClient,
+  election: Address,
+  loaded: SpooledElection,
+): Promise<ElectionStatus> {
+  const { header: record, manifest } = loaded;
+  const { counts } = loaded.source;
   const round = currentRound(record);
   const paused = await client.readContract({ address: election, abi: electionAbi, functionName: "paused" });
   let result: unknown = null;
@@ -67,9 +77,9 @@ export async function electionStatus(client: ChainPublicClient, election: Addres
       jointKey: round.jointKey,
     },
     registrarKeyStyles: record.registrarKeys.map((k) => k.style),
-    issued: record.issuances.length,
-    ballots: record.ballots.length,
-    rejected: record.rejections.length,
+    issued: counts.issuances,
+    ballots: counts.ballots,
+    rejected: counts.rejections,
     decryptionShares: record.decryptionShares.map(({ trusteeIndex, aggregateHash }) => ({
       trusteeIndex,
       aggregateHash,

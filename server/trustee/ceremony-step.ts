@@ -1,6 +1,6 @@
 import { toHex, type Address, type Hex } from "viem";
 import { electionAbi } from "../chain/generated/abis";
-import { loadElection, sendElectionTx, type LoadedElection } from "../chain/election-reader";
+import { loadElection, sendElectionTx, type ElectionView } from "../chain/election-reader";
 import {
   complaintEvidence,
   dealShares,
@@ -63,7 +63,7 @@ export interface CeremonyOutcome {
 
 /** The chain's view of the current ceremony round, read at one block. */
 export interface RoundState {
-  loaded: LoadedElection;
+  loaded: ElectionView;
   phase: PhaseName;
   round: RecordCeremonyRound;
   trusteeCount: number;
@@ -72,19 +72,22 @@ export interface RoundState {
   myIndex: number;
 }
 
+/** The round's state at the block `loaded` was read at (default: the election read now). */
 export async function readRoundState(
   client: TrusteeSession["client"],
   election: Address,
   account: Address,
+  loaded: ElectionView | null = null,
 ): Promise<RoundState> {
-  const loaded = await loadElection(client, election);
-  const blockNumber = BigInt(loaded.record.throughBlock);
+  loaded ??= await loadElection(client, election);
+  const { header } = loaded;
+  const blockNumber = BigInt(header.throughBlock);
   const read = { address: election, abi: electionAbi, blockNumber } as const;
   const [roundNumber, myIndex] = await Promise.all([
     client.readContract({ ...read, functionName: "ceremonyRound" }),
     client.readContract({ ...read, functionName: "trusteeIndexOf", args: [account] }),
   ]);
-  const round = loaded.record.ceremonyRounds.find((r) => r.round === roundNumber) ?? {
+  const round = header.ceremonyRounds.find((r) => r.round === roundNumber) ?? {
     round: roundNumber,
     trustees: [],
     keys: [],
@@ -97,8 +100,8 @@ export async function readRoundState(
     loaded,
     phase: await currentPhase(client, election),
     round,
-    trusteeCount: loaded.record.trusteeCount,
-    threshold: loaded.record.threshold,
+    trusteeCount: header.trusteeCount,
+    threshold: header.threshold,
     myIndex,
   };
 }

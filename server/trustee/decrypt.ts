@@ -7,6 +7,7 @@ import { checkedRoundKeys, readRoundState, secretShareOfRound } from "./ceremony
 import { StepRefusal, silent, type Progress } from "./errors";
 import { tallyRecordedBallots, type RecordedTallyOptions } from "./recorded-tally";
 import type { TrusteeSession } from "./session";
+import { withSpooledElection, type SpooledElection } from "./spool";
 
 /**
  * `trustee decrypt`: after voting closes, the trustee computes the aggregate
@@ -30,14 +31,24 @@ export async function runDecryption(
   session: TrusteeSession,
   options: RecordedTallyOptions = {},
 ): Promise<DecryptionOutcome> {
+  // The record is spooled to a temporary folder (spool.ts): memory stays flat at any number of ballots.
+  return withSpooledElection(session.client, session.election, (spooled) =>
+    decryptSpooled(session, spooled, options),
+  );
+}
+
+async function decryptSpooled(
+  session: TrusteeSession,
+  spooled: SpooledElection,
+  options: RecordedTallyOptions,
+): Promise<DecryptionOutcome> {
   const progress: Progress = options.progress ?? silent;
   const { keystore, client, wallet, election } = session;
-  const state = await readRoundState(client, election, wallet.account.address);
-  const { loaded, round } = state;
+  const state = await readRoundState(client, election, wallet.account.address, spooled);
+  const { round } = state;
+  const { decryptionShares } = spooled.header;
   if (state.phase !== "Tallying") {
-    const posted = loaded.record.decryptionShares.find(
-      (s) => state.myIndex !== 0 && s.trusteeIndex === state.myIndex,
-    );
+    const posted = decryptionShares.find((s) => state.myIndex !== 0 && s.trusteeIndex === state.myIndex);
     if (posted !== undefined && state.phase === "ResultPublished") {
       progress(`the result is published; trustee ${state.myIndex}'s decryption share was posted`);
       return {
@@ -45,7 +56,7 @@ export async function runDecryption(
         trusteeIndex: state.myIndex,
         aggregateHash: posted.aggregateHash,
         ballots: null,
-        disagreeing: othersDisagreeing(loaded.record.decryptionShares, posted.aggregateHash),
+        disagreeing: othersDisagreeing(decryptionShares, posted.aggregateHash),
       };
     }
     const when =
@@ -59,7 +70,7 @@ export async function runDecryption(
       "not-trustee",
       `account ${wallet.account.address} is not a trustee of ceremony round ${round.round} of election ${election}`,
     );
-  const context = loaded.context;
+  const context = spooled.context;
   if (context === null)
     throw new StepRefusal("inconsistent-record", "the election has no published joint key");
   const secrets = keystore.data.current;
@@ -72,8 +83,8 @@ export async function runDecryption(
   // The secret key share: from the key file, or rebuilt from the chain and the box secret.
   let share: Scalar | null = secrets.secretKeyShare;
   if (share === null) {
-    const { keys } = checkedRoundKeys(loaded.ceremonyBase, round, state.trusteeCount, state.threshold);
-    const derived = secretShareOfRound(loaded.ceremonyBase, round, state.trusteeCount, keys, secrets);
+    const { keys } = checkedRoundKeys(spooled.ceremonyBase, round, state.trusteeCount, state.threshold);
+    const derived = secretShareOfRound(spooled.ceremonyBase, round, state.trusteeCount, keys, secrets);
     if (!derived.ok) throw new StepRefusal("keystore-mismatch", derived.reason, "verification-failed");
     share = derived.share;
     keystore.updateRound((c) => ({
@@ -91,7 +102,7 @@ export async function runDecryption(
       "verification-failed",
     );
 
-  const already = loaded.record.decryptionShares.find((s) => s.trusteeIndex === state.myIndex);
+  const already = decryptionShares.find((s) => s.trusteeIndex === state.myIndex);
   if (already !== undefined) {
     progress(`trustee ${state.myIndex}'s decryption share is already posted`);
     return {
@@ -99,10 +110,10 @@ export async function runDecryption(
       trusteeIndex: state.myIndex,
       aggregateHash: already.aggregateHash,
       ballots: null,
-      disagreeing: othersDisagreeing(loaded.record.decryptionShares, already.aggregateHash),
+      disagreeing: othersDisagreeing(decryptionShares, already.aggregateHash),
     };
   }
-  const tally = await tallyRecordedBallots(loaded, options);
+  const tally = await tallyRecordedBallots(spooled, options);
   progress(`computing the decryption share of trustee ${state.myIndex} with proofs`);
   const { bytes } = createDecryptionShare(context, tally.aggregate, state.myIndex, share);
   const self = verifyDecryptionShare(context, tally.aggregate, state.myIndex, publicShare, bytes);
@@ -119,7 +130,7 @@ export async function runDecryption(
       superseded: tally.superseded,
       excluded: tally.excluded.length,
     },
-    disagreeing: othersDisagreeing(loaded.record.decryptionShares, tally.aggregateHash),
+    disagreeing: othersDisagreeing(decryptionShares, tally.aggregateHash),
   };
 }
 

@@ -1,11 +1,12 @@
 import { toHex, type Address, type Hex } from "viem";
 import type { AccountWalletClient } from "../chain/clients";
 import type { ChainPublicClient } from "../chain/deploy";
-import { loadElection, sendElectionTx } from "../chain/election-reader";
+import { sendElectionTx } from "../chain/election-reader";
 import { computeTally, type TallyResult } from "../protocol/tally";
 import { StepRefusal, silent } from "./errors";
 import { tallyRecordedBallots, type RecordedTallyOptions } from "./recorded-tally";
 import { currentPhase } from "./session";
+import { withSpooledElection, type SpooledElection } from "./spool";
 
 /**
  * `commission publish`: run the one verification over the record
@@ -46,15 +47,27 @@ export async function publishResult(
   election: Address,
   options: PublishOptions = {},
 ): Promise<PublishOutcome> {
+  // The record is spooled to a temporary folder (spool.ts): memory stays flat at any number of ballots.
+  return withSpooledElection(client, election, (spooled) =>
+    publishSpooled(wallet, client, election, spooled, options),
+  );
+}
+
+async function publishSpooled(
+  wallet: AccountWalletClient,
+  client: ChainPublicClient,
+  election: Address,
+  loaded: SpooledElection,
+  options: PublishOptions,
+): Promise<PublishOutcome> {
   const progress = options.progress ?? silent;
-  const loaded = await loadElection(client, election);
   const phase = await currentPhase(client, election);
   if (phase !== "Tallying" && phase !== "ResultPublished")
     throw new StepRefusal(
       "wrong-phase",
       `election ${election} is in phase ${phase}: the result is published after voting closes (phase Tallying)`,
     );
-  const { context, record } = loaded;
+  const { context, header: record } = loaded;
   if (context === null)
     throw new StepRefusal("inconsistent-record", "the election has no published joint key");
   const { threshold } = record;

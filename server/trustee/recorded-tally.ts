@@ -2,9 +2,10 @@ import type { Hex } from "viem";
 import type { LoadedElection } from "../chain/election-reader";
 import type { ElectionContext } from "../protocol/context";
 import type { Aggregate } from "../protocol/tally";
-import { verifyElectionRecord } from "../verification/record";
+import { recordSourceOf, verifyRecordSource } from "../verification/record";
 import type { LedgerVerdict, TallyOutcome, Verification } from "../verification/report";
 import { StepRefusal, silent, type Progress } from "./errors";
+import type { SpooledElection } from "./spool";
 
 /**
  * The aggregate of the recorded ballots, computed the way every trustee, the
@@ -15,7 +16,9 @@ import { StepRefusal, silent, type Progress } from "./errors";
  * excluded and the others counted, exactly as observers do). A trustee
  * decrypts nothing, and the commission publishes nothing, when the ledger
  * checks V4 fail: then the ballots read are not the ones the contract
- * recorded. Nothing from outside the chain enters it.
+ * recorded. Nothing from outside the chain enters it. The trustees and the
+ * commission verify the record spooled from the chain (spool.ts), in flat
+ * memory; a record in memory (tests) is verified the same way.
  */
 export interface RecordedTally {
   context: ElectionContext;
@@ -41,13 +44,14 @@ export interface RecordedTallyOptions {
 }
 
 export async function tallyRecordedBallots(
-  loaded: LoadedElection,
+  loaded: LoadedElection | SpooledElection,
   options: RecordedTallyOptions = {},
 ): Promise<RecordedTally> {
   const progress = options.progress ?? silent;
   if (loaded.context === null)
     throw new StepRefusal("wrong-phase", "the election has no joint key yet: there is nothing to tally");
-  const verification = await verifyElectionRecord(loaded.record, { threads: options.threads, progress });
+  const source = "source" in loaded ? loaded.source : recordSourceOf(loaded.record);
+  const verification = await verifyRecordSource(source, { threads: options.threads, progress });
   const ledgerFaults = verification.report.findings.filter(
     (f) => f.severity === "fault" && f.kind === "ledger",
   );

@@ -12,14 +12,16 @@ import type { IssuanceSummary, LedgerBallot, LedgerVerdict, StyleSummary, Verifi
  * missing has a gap in its indices (V4.1), not shifted figures.
  */
 
-/** Counts of the issuance journal, from the full list (audit) or from the observer's index. */
-export function summarizeIssuances(
-  issuances: readonly { voterIdHash: Hex; style: number; blockNumber: string }[],
-): IssuanceSummary {
+/** Counts of the issuance journal, from the list or a stream of it (audit, trustees); the observer counts in its index. */
+export async function summarizeIssuances(
+  issuances:
+    | Iterable<{ voterIdHash: Hex; style: number; blockNumber: string }>
+    | AsyncIterable<{ voterIdHash: Hex; style: number; blockNumber: string }>,
+): Promise<IssuanceSummary> {
   const perStyle = new Map<number, number>();
   const keys = new Map<string, { style: number; blockNumber: string }>();
   const duplicates: Hex[] = [];
-  for (const issuance of issuances) {
+  for await (const issuance of issuances) {
     perStyle.set(issuance.style, (perStyle.get(issuance.style) ?? 0) + 1);
     const key = issuance.voterIdHash.toLowerCase();
     if (keys.has(key)) duplicates.push(issuance.voterIdHash);

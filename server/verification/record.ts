@@ -1,27 +1,88 @@
-import { hexToBytes } from "../protocol/primitives/bytes";
-import type { ElectionRecord, RecordBallot } from "../protocol/record";
+import { ballotHash } from "../protocol/ballot";
+import { hexToBytes, toHex } from "../protocol/primitives/bytes";
+import type { ElectionRecord, RecordBallot, RecordIssuance, RecordRejection } from "../protocol/record";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
 import { recoverAttestationSigners } from "./attestations";
 import { startInspection, withChecker, type BallotInspection, type CheckerOptions } from "./inspection";
 import { summarizeIssuances } from "./issuance";
 import { inspectCancellations } from "./reconciliation";
 import { verifyElection } from "./pipeline";
-import type { LedgerBallot, Verification } from "./report";
+import type { LedgerBallot, RecordHeader, Verification } from "./report";
 import { electionRulesOf, headerOf } from "./rules";
 
 /**
- * The whole verification of an election record held in memory: `audit
- * verify` (a folder read offline), every trustee before decrypting and the
- * commission before publishing (the record read from the chain). The
- * ballots are checked on every core (VerifierPool) when there are many, then
- * verifyElection runs exactly as in the observer.
+ * The whole verification of an election record: `audit verify` (a folder
+ * read offline), every trustee before decrypting and the commission before
+ * publishing (the record read from the chain, spooled to a folder). The
+ * record comes as a RecordSource whose long lists are streamed: the ballots
+ * are read once in chunks and checked on every core (VerifierPool), and of
+ * each only what counting needs is kept (its LedgerBallot, without bytes);
+ * then verifyElection runs exactly as in the observer, and the bytes of the
+ * counted ballots are read in a second pass for the aggregate (RunningAggregate,
+ * result.ts). Memory: one LedgerBallot per recorded ballot and the journal's
+ * keys, never the ballots' bytes (docs/performance.md, "Observer, audit and trustees").
  */
 export interface RecordVerificationOptions extends CheckerOptions {
   /** Told about long steps (the trustee and commission tools print it). */
   progress?: (message: string) => void;
+  /** Ballots handed to the checker at once (default CHECK_CHUNK); two chunks are with it at a time. */
+  chunkBallots?: number;
 }
 
+/** The three long lists of a record, or a part of them, in chain order. */
+export interface RecordEntries {
+  issuances: readonly RecordIssuance[];
+  ballots: readonly RecordBallot[];
+  rejections: readonly RecordRejection[];
+}
+
+/**
+ * An election record whose three long lists are streamed, each as often as
+ * asked, in chain order: a record folder (audit/record-files.ts
+ * openRecordFolder), the chain's record spooled to one (the trustees and
+ * the commission), or a record in memory (recordSourceOf).
+ */
+export interface RecordSource {
+  header: RecordHeader;
+  /** The number of entries of each list (a folder's streams fail when a file has another number). */
+  counts: { issuances: number; ballots: number; rejections: number };
+  issuances(): AsyncIterable<RecordIssuance>;
+  ballots(): AsyncIterable<RecordBallot>;
+  rejections(): AsyncIterable<RecordRejection>;
+  /** The bytes of the ballots at these positions of the ballot list, in this order: one more pass. */
+  ballotBytesAt(positions: readonly number[]): Iterable<Uint8Array>;
+}
+
+async function* itemsOf<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+/** A record held in memory as a RecordSource. */
+export function recordSourceOf(record: ElectionRecord): RecordSource {
+  return {
+    header: headerOf(record),
+    counts: {
+      issuances: record.issuances.length,
+      ballots: record.ballots.length,
+      rejections: record.rejections.length,
+    },
+    issuances: () => itemsOf(record.issuances),
+    ballots: () => itemsOf(record.ballots),
+    rejections: () => itemsOf(record.rejections),
+    ballotBytesAt: (positions) => positions.map((p) => hexToBytes(record.ballots[p].ballot)),
+  };
+}
+
+/**
+ * What the verification keeps of a recorded ballot: its event and the
+ * inspection of its calldata, without the bytes. Equal strings are kept once
+ * (the computed hashes and the signer's nullifier are, for an honest ballot,
+ * those of the event), so a ballot costs a few hundred bytes of memory.
+ */
 export function ledgerBallotOf(ballot: RecordBallot, inspection: BallotInspection): LedgerBallot {
+  const { check } = inspection;
+  const once = <T extends string | undefined>(value: T, same: string): T =>
+    (value === same ? same : value) as T;
   return {
     index: ballot.index,
     nullifier: ballot.nullifier,
@@ -29,68 +90,144 @@ export function ledgerBallotOf(ballot: RecordBallot, inspection: BallotInspectio
     ballotHash: ballot.ballotHash,
     runningHash: ballot.runningHash,
     timestamp: ballot.timestamp,
-    inspection,
+    inspection: {
+      computedHash: once(inspection.computedHash, ballot.ballotHash),
+      computedRunningHash: once(inspection.computedRunningHash, ballot.runningHash),
+      check: check.ok
+        ? { ...check, nullifier: once(check.nullifier, ballot.nullifier) }
+        : check.nullifier === undefined
+          ? check
+          : { ...check, nullifier: once(check.nullifier, ballot.nullifier) },
+      styleIndex: inspection.styleIndex,
+    },
   };
 }
 
 /** Ballots handed to the checker at once (progress is reported between chunks). */
 const CHECK_CHUNK = 2_000;
 
-export async function verifyElectionRecord(
+/**
+ * The position of each ballot index in the ballot list: the index itself for
+ * a well-formed record (indices 0, 1, 2, ...); otherwise (V4.1 fails) the
+ * last ballot with the index, as a lookup by index finds it.
+ */
+class IndexPositions {
+  private irregular: Map<number, number> | null = null;
+  private count = 0;
+
+  add(index: number): void {
+    const position = this.count++;
+    if (this.irregular === null && index === position) return;
+    if (this.irregular === null) {
+      this.irregular = new Map();
+      for (let p = 0; p < position; p++) this.irregular.set(p, p);
+    }
+    this.irregular.set(index, position);
+  }
+
+  positionOf(index: number): number {
+    const position = this.irregular === null ? index : this.irregular.get(index);
+    if (position === undefined || position >= this.count) throw new Error(`no recorded ballot ${index}`);
+    return position;
+  }
+}
+
+/** Verifies a record held in memory (tests, `audit combine`, the in-memory readers). */
+export function verifyElectionRecord(
   record: ElectionRecord,
   options: RecordVerificationOptions = {},
 ): Promise<Verification> {
-  const header = headerOf(record);
+  return verifyRecordSource(recordSourceOf(record), options);
+}
+
+/** The one verification over a streamed record (see above). */
+export async function verifyRecordSource(
+  source: RecordSource,
+  options: RecordVerificationOptions = {},
+): Promise<Verification> {
+  const { header } = source;
   const rules = electionRulesOf(header);
-  const inspections = await withChecker(rules, record.ballots.length, options, async (checker, threads) => {
-    const all: BallotInspection[] = [];
+  const chunkBallots = options.chunkBallots ?? CHECK_CHUNK;
+  if (!Number.isInteger(chunkBallots) || chunkBallots < 1)
+    throw new RangeError(`chunkBallots must be a positive integer, not ${chunkBallots}`);
+  const issuance = await summarizeIssuances(source.issuances());
+  const total = source.counts.ballots;
+  const ballots: LedgerBallot[] = [];
+  const positions = new IndexPositions();
+  await withChecker(rules, total, options, async (checker, threads) => {
     const started = Date.now();
-    if (threads > 0)
-      options.progress?.(`checking ${record.ballots.length} ballots on ${threads} worker threads`);
-    // The next chunk is handed to the checker before this one is done, so the workers never wait.
+    if (threads > 0) options.progress?.(`checking ${total} ballots on ${threads} worker threads`);
+    // Each chunk is handed to the checker before the one before it is done, so the workers never wait.
+    const inFlight: { chunk: RecordBallot[]; inspections: Promise<BallotInspection[]> }[] = [];
     let previous = ZERO_RUNNING_HASH;
-    const startChunk = (start: number) => {
-      const inspection = startInspection(checker, record.ballots.slice(start, start + CHECK_CHUNK), previous);
+    let chunk: RecordBallot[] = [];
+    const hand = () => {
+      const inspection = startInspection(checker, chunk, previous);
       previous = inspection.lastRunningHash;
-      return inspection.inspections;
+      inFlight.push({ chunk, inspections: inspection.inspections });
+      chunk = [];
     };
-    let next = record.ballots.length > 0 ? startChunk(0) : null;
-    for (let start = 0; next !== null; start += CHECK_CHUNK) {
-      const current = next;
-      next = start + CHECK_CHUNK < record.ballots.length ? startChunk(start + CHECK_CHUNK) : null;
-      try {
-        all.push(...(await current));
-      } catch (error) {
-        next?.catch(() => undefined);
-        throw error;
-      }
-      if (record.ballots.length > CHECK_CHUNK) {
+    const keepOldest = async () => {
+      const done = inFlight.shift()!;
+      const inspections = await done.inspections;
+      done.chunk.forEach((ballot, i) => ballots.push(ledgerBallotOf(ballot, inspections[i])));
+      if (total > chunkBallots) {
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
         options.progress?.(
-          `checked ${all.length}/${record.ballots.length} ballots (${Math.round(all.length / seconds)}/s)`,
+          `checked ${ballots.length}/${total} ballots (${Math.round(ballots.length / seconds)}/s)`,
         );
       }
+    };
+    try {
+      for await (const ballot of source.ballots()) {
+        positions.add(ballot.index);
+        chunk.push(ballot);
+        if (chunk.length < chunkBallots) continue;
+        hand();
+        if (inFlight.length > 1) await keepOldest();
+      }
+      if (chunk.length > 0) hand();
+      while (inFlight.length > 0) await keepOldest();
+    } finally {
+      // Not left unhandled when reading or an earlier chunk failed.
+      for (const pending of inFlight) pending.inspections.catch(() => undefined);
     }
-    return all;
   });
-  const ballots = record.ballots.map((ballot, i) => ledgerBallotOf(ballot, inspections[i]));
-  const byIndex = new Map(record.ballots.map((ballot) => [ballot.index, ballot]));
+  const rejectedByContract = new Map<string, number>();
+  for await (const r of source.rejections())
+    rejectedByContract.set(r.reason, (rejectedByContract.get(r.reason) ?? 0) + 1);
   return verifyElection(
     {
       header,
       ballots,
-      issuance: summarizeIssuances(record.issuances),
-      rejectedByContract: countByReason(record.rejections),
+      issuance,
+      rejectedByContract,
       attestationSigners: await recoverAttestationSigners(header),
-      ballotBytes: (indices) => indices.map((i) => hexToBytes(byIndex.get(i)!.ballot)),
-      cancellationChecks: await inspectCancellations(rules, record.channels.cancellations),
+      ballotBytes: (indices) => checkedBytes(source, ballots, indices, positions),
+      cancellationChecks: await inspectCancellations(rules, header.channels.cancellations),
     },
     { computeTally: true },
   );
 }
 
-export function countByReason(rejections: readonly { reason: string }[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of rejections) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
-  return counts;
+/**
+ * The second pass: the bytes of the given ballots, each required to hash to
+ * what the first pass checked (a folder changed in between is refused, never
+ * aggregated).
+ */
+function* checkedBytes(
+  source: RecordSource,
+  ballots: readonly LedgerBallot[],
+  indices: readonly number[],
+  positions: IndexPositions,
+): Generator<Uint8Array> {
+  const at = indices.map((index) => positions.positionOf(index));
+  let k = 0;
+  for (const bytes of source.ballotBytesAt(at)) {
+    const ballot = ballots[at[k++]];
+    if (toHex(ballotHash(bytes)) !== ballot.inspection.computedHash.toLowerCase())
+      throw new Error(`ballot ${ballot.index}: its bytes changed between the two reads of the record`);
+    yield bytes;
+  }
+  if (k !== at.length) throw new Error(`the second read of the record gave ${k} of ${at.length} ballots`);
 }
