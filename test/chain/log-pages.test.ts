@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   blockPages,
   findInLogPages,
+  isAnswerTooLarge,
   LOG_PAGE_BLOCKS,
   readLogPages,
   type BlockPage,
@@ -92,5 +93,49 @@ describe("chain: the paged log reader", () => {
     );
     expect(chain.calls.map((c) => Number(c.fromBlock))).to.deep.equal([16, 11]);
     expect(await findInLogPages({ fromBlock: 13n, toBlock: 20n, pageSize: 5n }, first)).to.equal(undefined);
+  });
+
+  it("reads a page refused for its size again as halves, down to one block, in order", async () => {
+    // A dense chain: at most 3 logs per answer, as viem refuses a body over 10 MiB (and geth over 10,000 logs).
+    const blocks = [0, 1, 1, 1, 2, 3, 3, 5, 6, 6, 7, 7, 7];
+    const calls: BlockPage[] = [];
+    const tooLarge = (found: number[]) =>
+      Object.assign(new Error("HTTP request failed."), {
+        cause: Object.assign(new Error(`HTTP response body exceeded the size limit (${found.length} logs)`), {
+          name: "ResponseBodyTooLargeError",
+        }),
+      });
+    const read = async (page: BlockPage) => {
+      calls.push(page);
+      const found = blocks.filter((b) => b >= Number(page.fromBlock) && b <= Number(page.toBlock));
+      if (found.length > 3) throw tooLarge(found);
+      return found;
+    };
+    expect(await readLogPages({ fromBlock: 0n, toBlock: 7n, pageSize: 8n }, read)).to.deep.equal(blocks);
+    expect(calls.every((c) => c.toBlock >= c.fromBlock)).to.equal(true);
+    const first = async (page: BlockPage) => (await read(page)).find((b) => b === 6);
+    expect(await findInLogPages({ fromBlock: 0n, toBlock: 7n, pageSize: 8n }, first)).to.equal(6);
+    const last = async (page: BlockPage) => (await read(page)).at(-1);
+    expect(await findInLogPages({ fromBlock: 0n, toBlock: 7n, pageSize: 8n }, last, "backward")).to.equal(7);
+    // One block over the limit cannot be split: its error stands; other errors are never split.
+    blocks.push(4, 4, 4, 4);
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => "resolved",
+        (e: Error) => e.message,
+      );
+    expect(await refusal(readLogPages({ fromBlock: 4n, toBlock: 4n }, read))).to.equal(
+      "HTTP request failed.",
+    );
+    calls.length = 0;
+    const failing = async (page: BlockPage): Promise<number[]> => {
+      calls.push(page);
+      throw new Error("connection refused");
+    };
+    expect(await refusal(readLogPages({ fromBlock: 0n, toBlock: 7n }, failing))).to.equal(
+      "connection refused",
+    );
+    expect(calls).to.have.length(1);
+    expect(isAnswerTooLarge(new Error("query returned more than 10000 results"))).to.equal(true);
   });
 });
