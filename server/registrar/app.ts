@@ -24,7 +24,7 @@ import { electionOrigin, registrarKeysOnChain } from "../service/election-info";
 import { httpMetrics, metricsRoute, serviceRegistry } from "../service/metrics";
 import { publicApiCors } from "../booth/serve";
 import { AttemptGuard, type AttemptPolicy } from "./attempts";
-import { Issuer, type IssuanceBatching } from "./issuer";
+import { Issuer, type IssuanceBatching, type IssuerDeps } from "./issuer";
 import { initCrypto } from "../protocol/primitives/sodium";
 import { IssuanceJournal } from "./journal";
 import { VOTER_ID_PATTERN, type IdentityProvider } from "./roll";
@@ -53,6 +53,8 @@ export interface RegistrarConfig {
   attempts?: Partial<AttemptPolicy>;
   /** Issuances per recordIssuances transaction and the window that gathers them (issuer.ts); default DEFAULT_ISSUANCE_BATCHING. */
   issuanceBatch?: Partial<IssuanceBatching>;
+  /** Fault injection for the crash tests (IssuerDeps.crashPoint). */
+  crashPoint?: IssuerDeps["crashPoint"];
   /** /health and /metrics per client IP; default 120 requests a minute. */
   healthRateLimit?: RateLimitConfig;
   /** Header, request and idle timeouts, connections per source (defaults: DEFAULT_CONNECTION_LIMITS). */
@@ -140,6 +142,7 @@ export async function createRegistrarApp(config: RegistrarConfig): Promise<Regis
   });
   const issuer = new Issuer({
     batching: config.issuanceBatch,
+    crashPoint: config.crashPoint,
     onBatch: (size) => batchSizes.observe(size),
     attempts,
     client,

@@ -62,6 +62,11 @@ export interface IssuerDeps {
   batching?: Partial<IssuanceBatching>;
   /** Called after each batch sent to the chain (metrics): its size on chain. */
   onBatch?: (size: number) => void;
+  /**
+   * Fault injection for the crash tests: kill the process (SIGKILL) right
+   * after a batch is journaled pending, or right after its transaction is sent.
+   */
+  crashPoint?: "after-mark-pending" | "after-send";
 }
 
 /**
@@ -277,6 +282,7 @@ export class Issuer {
       }
       const head = await this.deps.client.getBlockNumber({ cacheTime: 0 });
       journal.markPendingAll(batch, head);
+      if (this.deps.crashPoint === "after-mark-pending") process.kill(process.pid, "SIGKILL");
       try {
         const sent = await this.sendBatch(this.recordIssuancesCall(batch));
         const recorded = batch.map((r) => ({ style: r.style, requestHash: r.requestHash, ...sent }));
@@ -399,6 +405,7 @@ export class Issuer {
         }
       }
     });
+    if (this.deps.crashPoint === "after-send") process.kill(process.pid, "SIGKILL");
     const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: RECEIPT_POLL_MS });
     if (receipt.status !== "success")
       throw new ApiError(409, "issuance-refused", `recordIssuances reverted in ${hash}`);
