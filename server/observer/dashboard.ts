@@ -59,6 +59,9 @@ export interface TrackedOnChain {
   ballotHash: string;
   /** Time of the block that recorded it (Unix seconds). */
   recordedAt: number;
+  /** The block and the castBallots transaction that recorded it, for any block explorer or node. */
+  blockNumber: string | null;
+  transactionHash: string | null;
   /**
    * counted: counts (as it stands while voting is open); superseded: a later
    * ballot of the same voter counts instead; cancelled: the voter cancelled
@@ -142,11 +145,14 @@ class TrackingIndex {
     const ballots = (this.byCode.get(code) ?? []).map((index): TrackedOnChain => {
       const ballot = this.ballots[index];
       const verdict = this.verdicts.get(index);
+      const place = store.placeOf(index);
       const base = {
         index,
         sequence: ballot.sequence,
         ballotHash: ballot.ballotHash,
         recordedAt: ballot.recordedAt,
+        blockNumber: place?.blockNumber ?? null,
+        transactionHash: place?.transactionHash ?? null,
       };
       if (verdict?.status === "superseded")
         return verdict.supersededBy === null

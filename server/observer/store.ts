@@ -292,6 +292,13 @@ export class ObserverStore {
     }));
   }
 
+  /** Where a ballot was recorded: its block and its castBallots transaction; null when not in the index. */
+  placeOf(index: number): { blockNumber: string; transactionHash: Hex } | null {
+    const row = this.db.prepare("SELECT block, tx FROM ballots WHERE idx = ?").get(index) as
+      { block: number; tx: Hex } | undefined;
+    return row === undefined ? null : { blockNumber: String(row.block), transactionHash: row.tx };
+  }
+
   *ballotBytes(indices: readonly number[]): Iterable<Uint8Array> {
     const select = this.db.prepare("SELECT ballot FROM ballots WHERE idx = ?");
     for (const index of indices) {

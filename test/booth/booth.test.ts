@@ -741,11 +741,16 @@ describe("web booth in headless Chromium", function () {
       status: "superseded",
       supersededBySequence: "3",
     });
-    expect((await judged(aliceCodes[3]))[0]).to.include({
-      sequence: "3",
-      status: "counted",
-      exclusion: null,
+    const counted = (await judged(aliceCodes[3]))[0];
+    expect(counted).to.include({ sequence: "3", status: "counted", exclusion: null });
+    // Where it was recorded, as the node itself tells: the transaction's block, and its BallotCast log.
+    const receipt = await e.chain.client.getTransactionReceipt({
+      hash: counted.transactionHash as `0x${string}`,
     });
+    expect(String(receipt.blockNumber)).to.equal(counted.blockNumber);
+    expect(receipt.logs.some((log) => log.data.toLowerCase().includes(counted.ballotHash.slice(2)))).to.equal(
+      true,
+    );
     const invalid = await fetch(`${e.observerUrl}/api/ballots/not-a-code`);
     expect(invalid.status).to.equal(400);
     expect(((await invalid.json()) as { error: { code: string } }).error.code).to.equal(

@@ -114,6 +114,8 @@ const MESSAGES = {
     "track.sequence": "Ballot number",
     "track.recordedAt": "Recorded on chain",
     "track.index": "Position in the ledger",
+    "track.block": "Block",
+    "track.transaction": "Transaction",
     "track.ballotHash": "Ballot hash",
     "track.source":
       "Answer from the chain: read by {observer} from its own node, through block {block} ({time}). No relay was asked.",
@@ -221,6 +223,8 @@ const MESSAGES = {
     "track.sequence": "Номер бюллетеня",
     "track.recordedAt": "Записан в блокчейн",
     "track.index": "Позиция в журнале",
+    "track.block": "Блок",
+    "track.transaction": "Транзакция",
     "track.ballotHash": "Хеш бюллетеня",
     "track.source":
       "Ответ из блокчейна: {observer} прочитал его через собственный узел, до блока {block} ({time}). Ретрансляторы не опрашивались.",
@@ -787,6 +791,8 @@ function renderTracked(box, shown) {
       [t("track.index"), String(ballot.index)],
       [t("track.ballotHash"), ballot.ballotHash],
     ];
+    if (ballot.blockNumber !== null) rows.push([t("track.block"), ballot.blockNumber]);
+    if (ballot.transactionHash !== null) rows.push([t("track.transaction"), ballot.transactionHash]);
     const list = el("dl");
     for (const [name, value] of rows) {
       const line = el("div");
