@@ -7,7 +7,7 @@
  * trustees make their decryption shares.
  *
  *   npx tsx scripts/bench/record-observer.ts --rpc URL --chain-id N --election 0x.. --data-dir DIR
- *     --aggregate-out FILE [--threads T]
+ *     --aggregate-out FILE --page-blocks B [--threads T]
  */
 import fs from "node:fs";
 import { availableParallelism } from "node:os";
@@ -36,6 +36,7 @@ async function main() {
     election: option("election") as Address,
     dataDir: option("data-dir"),
     threads,
+    pageSize: BigInt(option("page-blocks")),
     logger: pino({ level: "silent" }),
   });
   const progress = await observer.sync();

@@ -4,9 +4,8 @@
  * chain, then an observer catching up on it, the record's export and
  * `audit verify` on the export, each in a process of its own.
  *
- *   1. anvil (London rules, automine; `--prune-history` keeps a bounded
- *      number of states in memory: blocks, transactions and logs stay, which
- *      is what the observer and the export read);
+ *   1. anvil (London rules, automine, every state kept: the observer reads
+ *      the ledger's state at the end of each range it indexes);
  *   2. a real election with the tests' one builder (test/chain/election-flow.ts:
  *      factory, roles, a key ceremony of 3 trustees (2 decrypt), a registrar
  *      key, a three-day window): the reference ballot (party list, 5 options,
@@ -23,14 +22,16 @@
  *   6. the window closed (the node's clock moved), then, each its own
  *      process: an observer catching up on the whole chain
  *      (record-observer.ts); the trustees' decryption shares of its aggregate
- *      and the commission's result posted; `ballot-ledger audit export`;
- *      `ballot-ledger audit verify` on the export, which must say the record
+ *      and the commission's result posted; the export (record-export.ts: the
+ *      reader and writer of `ballot-ledger audit export`, with smaller log
+ *      pages); `ballot-ledger audit verify` on the export, which must say the record
  *      holds, with N ballots counted and the counts the generator's choices
  *      give.
  *
  *   npx tsx scripts/bench/record.ts [--ballots N (1000)] [--json] [--out DIR (kept; default a temporary folder, removed)]
  *     [--threads T (generator threads, every core)] [--senders S (4)] [--in-flight K (4)]
- *     [--prune-history STATES (64; 0: keep every state)]
+ *     [--prune-history STATES (0: anvil's default, every state kept; the observer reads the
+ *     ledger's state at the end of each range, so pruned states make it fail)] [--page-blocks B (20): eth_getLogs pages]
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -67,7 +68,12 @@ const BALLOTS = option("ballots", 1000);
 const THREADS = option("threads", os.availableParallelism());
 const SENDERS = option("senders", 4);
 const IN_FLIGHT = option("in-flight", 4);
-const PRUNE_HISTORY = option("prune-history", 64, 0);
+const PRUNE_HISTORY = option("prune-history", 0, 0);
+/**
+ * Blocks per eth_getLogs page of the observer and the export: a block here holds a batch of 78
+ * ballots or 200 issuances, and the default page of 2,000 blocks exceeds viem's 10 MB response limit.
+ */
+const PAGE_BLOCKS = option("page-blocks", 20);
 const outAt = argv.indexOf("--out");
 const OUT = outAt >= 0 ? path.resolve(argv[outAt + 1]) : null;
 const FEES = { maxFeePerGas: 100_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
@@ -317,6 +323,8 @@ async function main() {
       observerDir,
       "--aggregate-out",
       aggregateFile,
+      "--page-blocks",
+      String(PAGE_BLOCKS),
     ]);
     const observed = JSON.parse(observerRun.stdout.trim().split("\n").at(-1)!) as {
       catchUpSeconds: number;
@@ -353,15 +361,30 @@ async function main() {
 
     // The export and its verification, each its own process.
     const recordDir = path.join(work, `record-${BALLOTS}`);
-    log(`ballot-ledger audit export to ${recordDir}`);
-    const exported = await runCli(
-      ["audit", "export", "--rpc", node.rpcUrl, "--election", election, "--out", recordDir],
-      work,
-    );
+    log(`the export (audit export's reader and writer, pages of ${PAGE_BLOCKS} blocks) to ${recordDir}`);
+    const exported = await runChild([
+      path.join(__dirname, "record-export.ts"),
+      "--rpc",
+      node.rpcUrl,
+      "--chain-id",
+      String(node.chainId),
+      "--election",
+      election,
+      "--out",
+      recordDir,
+      "--page-blocks",
+      String(PAGE_BLOCKS),
+    ]);
+    const exportUsage = JSON.parse(exported.stdout.trim().split("\n").at(-1)!) as {
+      ballots: number;
+      cpuSeconds: number;
+      peakRssMiB: number;
+    };
+    if (exportUsage.ballots !== BALLOTS) throw new Error(`the export holds ${exportUsage.ballots} ballots`);
     const exportRun = {
       seconds: exported.seconds,
-      cpuSeconds: exported.cpuSeconds,
-      peakRssMiB: exported.peakRssMiB,
+      cpuSeconds: exportUsage.cpuSeconds,
+      peakRssMiB: exportUsage.peakRssMiB,
       recordBytes: folderBytes(recordDir),
     };
     log("ballot-ledger audit verify on the export");

@@ -79,7 +79,7 @@ describe("bench:record: the big-chain generator", function () {
     let node: LocalNode;
     let work: string;
     before(async () => {
-      node = await startLocalNode({ kind: "anvil", anvilArgs: ["--prune-history", "64"] });
+      node = await startLocalNode({ kind: "anvil" });
       work = fs.mkdtempSync(path.join(os.tmpdir(), "bl-record-test-"));
     });
     after(async () => {
