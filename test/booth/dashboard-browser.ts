@@ -75,6 +75,13 @@ export async function checkDashboardInBrowser(
       );
     expect(await page.textContent("#tally")).to.contain(report.tally!.hash);
     expect(await page.textContent("#tally")).to.contain(expected.contestName);
+    // V10 per district: a row per ballot style, with its name and the report's counts.
+    const districts = await page.locator("#reconciliation tr").allTextContents();
+    expect(districts).to.have.length(report.reconciliation.length + 1);
+    report.reconciliation.forEach((row, i) => {
+      expect(districts[i + 1]).to.contain(expected.styleNames[row.style]);
+      expect(districts[i + 1]).to.contain(String(row.credentialsIssued));
+    });
     expect(await page.locator("#findings tbody tr").count()).to.equal(report.findings.length);
     const meanings = () => page.locator("#findings tbody .finding-text").allTextContents();
     expect(report.findings.length).to.be.greaterThan(0);

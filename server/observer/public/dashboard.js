@@ -50,6 +50,19 @@ const MESSAGES = {
     "contract.RevoteNotAllowed": "re-vote not allowed",
     "contract.SequenceNotHigher": "ballot number not higher",
     "chart.empty": "No ballot recorded yet.",
+    "recon.heading": "Paper and online, per district",
+    "recon.district": "district (ballot style)",
+    "recon.onlineRoll": "online roll",
+    "recon.issued": "credentials issued",
+    "recon.counted": "online ballots counted",
+    "recon.paper": "paper ballots",
+    "recon.cancellations": "online votes cancelled at a precinct",
+    "recon.unused": "on the roll, no ballot yet",
+    "recon.noRoll":
+      "No online roll is published: every voter of these districts may vote online, and no paper ballot is journaled on chain.",
+    "recon.holds":
+      "Every district balances: credentials and paper ballots within the roll, counted ballots within the credentials.",
+    "recon.fails": "The paper and online channels do not reconcile: see the findings (V10).",
     "tally.heading": "Tally",
     "tally.pending": "Computed once voting has closed.",
     "tally.hash": "tally hash {hash}",
@@ -160,6 +173,19 @@ const MESSAGES = {
     "contract.RevoteNotAllowed": "переголосование запрещено",
     "contract.SequenceNotHigher": "номер бюллетеня не больше прежнего",
     "chart.empty": "Бюллетеней пока нет.",
+    "recon.heading": "Бумажное и электронное голосование, по округам",
+    "recon.district": "округ (вид бюллетеня)",
+    "recon.onlineRoll": "электронный список",
+    "recon.issued": "выдано ключей",
+    "recon.counted": "учтено электронных бюллетеней",
+    "recon.paper": "бумажных бюллетеней",
+    "recon.cancellations": "электронных голосов отменено на участке",
+    "recon.unused": "в списке, бюллетеня ещё нет",
+    "recon.noRoll":
+      "Электронный список не опубликован: все избиратели этих округов могут голосовать электронно, бумажные бюллетени в блокчейне не учитываются.",
+    "recon.holds":
+      "Во всех округах сходится: ключи и бумажные бюллетени в пределах списка, учтённые бюллетени в пределах ключей.",
+    "recon.fails": "Бумажное и электронное голосование не сходятся: см. замечания (V10).",
     "tally.heading": "Итоги",
     "tally.pending": "Подсчитываются после окончания голосования.",
     "tally.hash": "хеш итогов {hash}",
@@ -600,6 +626,44 @@ function renderTally(status) {
     );
 }
 
+/** V10: online roll, credentials, counted ballots, paper ballots and cancellations per district. */
+function renderReconciliation(report) {
+  const box = document.getElementById("reconciliation");
+  clear(box);
+  const rows = report.reconciliation;
+  if (rows.length === 0) return;
+  // The roll is published with the paper channel (protocol.md 11): without it, only the online counts mean something.
+  const rollPublished = rows.some((row) => row.onlineRoll > 0 || row.paperBallots > 0);
+  const columns = rollPublished
+    ? ["onlineRoll", "issued", "counted", "paper", "cancellations", "unused"]
+    : ["issued", "counted"];
+  const value = {
+    onlineRoll: (row) => row.onlineRoll,
+    issued: (row) => row.credentialsIssued,
+    counted: (row) => row.onlineCounted,
+    paper: (row) => row.paperBallots,
+    cancellations: (row) => row.cancellations,
+    unused: (row) => row.unused,
+  };
+  const table = el("table");
+  const head = el("tr");
+  head.append(el("th", {}, t("recon.district")));
+  for (const column of columns) head.append(el("th", { class: "num" }, t(`recon.${column}`)));
+  table.append(head);
+  for (const row of rows) {
+    const line = el("tr");
+    line.append(el("td", { "data-label": t("recon.district") }, styleName(row.style)));
+    for (const column of columns)
+      line.append(el("td", { class: "num", "data-label": t(`recon.${column}`) }, number(value[column](row))));
+    table.append(line);
+  }
+  const scroll = el("div", { class: "table-scroll" });
+  scroll.append(table);
+  const balanced = report.checks.reconciliation !== "fails";
+  const note = !balanced ? "recon.fails" : rollPublished ? "recon.holds" : "recon.noRoll";
+  box.append(scroll, el("p", { class: balanced ? "muted" : "fault" }, t(note)));
+}
+
 /** What a finding concerns, from its structured target (never from the verifier's English subject). */
 function findingSubject(f) {
   if (f.ballot !== undefined) return t("subject.ballot", { n: f.ballot });
@@ -688,6 +752,7 @@ function render(status) {
   drawDays(status);
   drawIssued(report);
   drawRefused(report);
+  renderReconciliation(report);
   renderTally(status);
   renderFindings(report);
   document.getElementById("updated").textContent = t("updated", { time: fullDateTime(Date.now() / 1000) });
