@@ -2,6 +2,7 @@ import hre from "hardhat";
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, stringToHex, zeroHash, type Hex } from "viem";
+import { MAX_ISSUANCE_BATCH } from "../../server/registrar/issuer";
 import {
   completeCeremony,
   deployElectionFixture,
@@ -71,7 +72,7 @@ describe("Election: batched issuance journal (recordIssuances)", () => {
   it("accepts a full batch of MAX_ISSUANCE_BATCH and refuses one more, or none", async () => {
     const f = await loadFixture(readyFixture);
     const max = Number(await f.election.read.MAX_ISSUANCE_BATCH());
-    expect(max).to.equal(200);
+    expect(max).to.equal(MAX_ISSUANCE_BATCH); // the registrar's bound on its batches (issuer.ts)
     await expectRevert(f.registrarContract.write.recordIssuances([entries(max + 1, 0.5)]), "BatchTooLarge");
     await expectRevert(f.registrarContract.write.recordIssuances([[]]), "EmptyBatch");
     expect(await f.election.read.issuedTotal()).to.equal(0n);
