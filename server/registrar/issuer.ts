@@ -498,6 +498,12 @@ function refusal(errorName: string | null, error: unknown): ApiError {
       return new ApiError(503, "registrar-not-authorized", "this registrar's account lacks REGISTRAR_ROLE");
     case "AlreadyIssued":
       return new ApiError(409, "already-issued", "a credential was already issued to this voter");
+    case "PaperBallotAlreadyIssued":
+      return new ApiError(
+        409,
+        "paper-ballot-issued",
+        "this voter was given a paper ballot at a precinct: no credential for the online vote",
+      );
     default:
       return new ApiError(502, "chain-error", `recordIssuance refused: ${errorName ?? errorMessage(error)}`);
   }

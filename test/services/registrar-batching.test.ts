@@ -199,9 +199,8 @@ describe("services: registrar journals issuances in batches", function () {
 
     const registrar = await start("paper", { maxSize: 4, maxWaitMs: NEVER_MS });
     const [paper, ...rest] = await Promise.all([paperVoter, ...others].map((v) => signIn(registrar, v)));
-    expect(paper.answer.status, JSON.stringify(paper.answer.body)).to.equal(502);
-    expect(paper.answer.body.error?.code).to.equal("chain-error");
-    expect(paper.answer.body.error?.message).to.include("PaperBallotAlreadyIssued");
+    expect(paper.answer.status, JSON.stringify(paper.answer.body)).to.equal(409);
+    expect(paper.answer.body.error?.code).to.equal("paper-ballot-issued");
     for (const { answer } of rest) expectOk(answer);
     const hashes = new Set(rest.map(({ answer }) => answer.body.transactionHash as Hex));
     expect(hashes.size).to.equal(1);

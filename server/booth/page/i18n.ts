@@ -142,6 +142,8 @@ const en = {
   "code.already-issued":
     "A credential was already issued to this voter. If you voted in another browser, import your voting key file here.",
   "code.wrong-style": "The ballot style does not match your registration.",
+  "code.paper-ballot-issued":
+    "You were given a paper ballot at a polling station, so you cannot also vote online. Your paper ballot is your vote.",
   "code.issuance-closed": "Credentials are no longer issued: voting is closed.",
   "code.election-paused": "The election is paused. Try again later.",
   "code.registrar-key-missing": "The registrar has no key for your ballot style yet.",
@@ -381,6 +383,8 @@ const ru: Record<MessageKey, string> = {
   "code.already-issued":
     "Удостоверение этому избирателю уже выдано. Если вы голосовали в другом браузере, загрузите здесь файл ключа.",
   "code.wrong-style": "Вид бюллетеня не соответствует вашей регистрации.",
+  "code.paper-ballot-issued":
+    "Вам выдан бумажный бюллетень на избирательном участке, поэтому голосовать электронно вы не можете. Ваш голос — бумажный бюллетень.",
   "code.issuance-closed": "Удостоверения больше не выдаются: голосование завершено.",
   "code.election-paused": "Выборы приостановлены. Попробуйте позже.",
   "code.registrar-key-missing": "У регистратора пока нет ключа для вашего вида бюллетеня.",
