@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { Hex } from "viem";
 import type { BallotInspection, InspectionCheck } from "../verification/inspection";
+import { ledgerBallotOf } from "../verification/record";
 import type { IssuanceSummary, LedgerBallot, RecordHeader } from "../verification/report";
 import type { Address } from "../protocol/context";
 import type { RecordBallot, RecordIssuance, RecordRejection } from "../protocol/record";
@@ -276,20 +277,25 @@ export class ObserverStore {
          FROM ballots WHERE check_ok IS NOT NULL ORDER BY idx`,
       )
       .all() as BallotRow[];
-    return rows.map((row) => ({
-      index: row.idx,
-      nullifier: row.nullifier,
-      sequence: row.sequence,
-      ballotHash: row.ballot_hash,
-      runningHash: row.running_hash,
-      timestamp: row.timestamp,
-      inspection: {
-        computedHash: row.computed_hash!,
-        computedRunningHash: row.computed_running_hash!,
-        check: checkOf(row),
-        styleIndex: row.style,
-      },
-    }));
+    // In the compact form audit verify keeps (equal strings once): the verify round reads every row.
+    return rows.map((row) =>
+      ledgerBallotOf(
+        {
+          index: row.idx,
+          nullifier: row.nullifier,
+          sequence: row.sequence,
+          ballotHash: row.ballot_hash,
+          runningHash: row.running_hash,
+          timestamp: row.timestamp,
+        },
+        {
+          computedHash: row.computed_hash!,
+          computedRunningHash: row.computed_running_hash!,
+          check: checkOf(row),
+          styleIndex: row.style,
+        },
+      ),
+    );
   }
 
   /** Where a ballot was recorded: its block and its castBallots transaction; null when not in the index. */
