@@ -5,7 +5,7 @@ import type { Address } from "viem";
 import { z } from "zod";
 import type { ChainPublicClient } from "../chain/deploy";
 import { streamElectionRecord, type ReadOptions } from "../chain/election-reader";
-import { fromHex, hexToBytes } from "../protocol/primitives/bytes";
+import { fromHex } from "../protocol/primitives/bytes";
 import {
   RECORD_VERSION,
   type ElectionRecord,
@@ -437,9 +437,9 @@ export function openRecordFolder(dir: string): RecordSource {
     } catch {
       throw changed(`entry ${position} is no longer JSON`);
     }
-    if (typeof ballot !== "string" || fromHex(ballot) === null)
-      throw changed(`entry ${position} has no ballot`);
-    return hexToBytes(ballot);
+    const bytes = typeof ballot === "string" ? fromHex(ballot) : null;
+    if (bytes === null) throw changed(`entry ${position} has no ballot`);
+    return bytes;
   };
   return {
     header,
