@@ -21,10 +21,10 @@ import {
 import type { ElectionOnChain } from "../../test/chain/election-flow";
 import { referenceManifest } from "../../test/protocol/fixtures";
 
-/** The reference ballot (party list, 5 options, choose 1), one style, 3 trustees of whom 2 decrypt, three days. */
-export const recordManifest = (opensAt: number): Manifest => ({
+/** The reference ballot (party list, 5 options, choose 1), one style, 3 trustees of whom 2 decrypt; three days by default. */
+export const recordManifest = (opensAt: number, seconds = 3 * 86_400): Manifest => ({
   ...referenceManifest({ count: 3, threshold: 2 }),
-  votingWindow: { opensAt, closesAt: opensAt + 3 * 86_400 },
+  votingWindow: { opensAt, closesAt: opensAt + seconds },
 });
 
 /** recordIssuances takes at most MAX_ISSUANCE_BATCH (200) entries. */

@@ -5,7 +5,11 @@
  * `audit verify` on the export, each in a process of its own.
  *
  *   1. anvil (London rules, automine, every state kept: the observer reads
- *      the ledger's state at the end of each range it indexes);
+ *      the ledger's state at the end of each range it indexes; anvil holds
+ *      every block, transaction and receipt in memory, about 43 KB a ballot),
+ *      or with --node geth one go-ethereum node in developer mode
+ *      (record-geth.ts: 1-s blocks, an archive on disk; the window opens two
+ *      minutes after the start and the commission extends it while needed);
  *   2. a real election with the tests' one builder (test/chain/election-flow.ts:
  *      factory, roles, a key ceremony of 3 trustees (2 decrypt), a registrar
  *      key, a three-day window): the reference ballot (party list, 5 options,
@@ -28,7 +32,7 @@
  *      holds, with N ballots counted and the counts the generator's choices
  *      give.
  *
- *   npx tsx scripts/bench/record.ts [--ballots N (1000)] [--json] [--out DIR (kept; default a temporary folder, removed)]
+ *   npx tsx scripts/bench/record.ts [--ballots N (1000)] [--json] [--node anvil|geth (anvil)] [--out DIR (kept; default a temporary folder, removed)]
  *     [--threads T (generator threads, every core)] [--senders S (4)] [--in-flight K (4)]
  *     [--prune-history STATES (0: anvil's default, every state kept; the observer reads the
  *     ledger's state at the end of each range, so pruned states make it fail)] [--page-blocks B (20): eth_getLogs pages]
@@ -43,6 +47,7 @@ import type { AccountWalletClient } from "../../server/chain/clients";
 import type { ChainPublicClient } from "../../server/chain/deploy";
 import { electionAbi } from "../../server/chain/generated/abis";
 import { startLocalNode } from "../../server/chain/local-node";
+import { sendElectionTx } from "../../server/chain/election-reader";
 import { ENGINE_LIMITS } from "../../server/network/params";
 import { cryptoBackend } from "../../server/protocol/primitives/backend";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
@@ -51,6 +56,7 @@ import { batchGas } from "../../server/relay/submitter";
 import { advanceTimeTo, setUpElection } from "../../test/chain/election-flow";
 import { cpuSeconds, peakRssMiB } from "./proc";
 import { expectedCounts, generateBallotFiles, readBallotFile } from "./record-ballots";
+import { startDevGeth } from "./record-geth";
 import { ISSUANCE_BATCH, issuanceEntries, publishTally, recordManifest } from "./record-election";
 
 const argv = process.argv.slice(2);
@@ -69,6 +75,15 @@ const THREADS = option("threads", os.availableParallelism());
 const SENDERS = option("senders", 4);
 const IN_FLIGHT = option("in-flight", 4);
 const PRUNE_HISTORY = option("prune-history", 0, 0);
+const nodeAt = argv.indexOf("--node");
+const NODE = nodeAt >= 0 ? argv[nodeAt + 1] : "anvil";
+if (NODE !== "anvil" && NODE !== "geth") {
+  console.error("bench:record: --node takes anvil or geth");
+  process.exit(2);
+}
+/** On geth (real time): the window opens this long after the start and is kept open by extensions of this size. */
+const GETH_OPENS_AFTER = 120;
+const GETH_WINDOW = 180;
 /**
  * Blocks per eth_getLogs page of the observer and the export: a block here holds a batch of 78
  * ballots or 200 issuances, and the default page of 2,000 blocks exceeds viem's 10 MB response limit.
@@ -128,7 +143,7 @@ async function sendPipelined(
           included(receipt.gasUsed, tx.items);
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, NODE === "geth" ? 250 : 20));
       }
     })().finally(() => pending.delete(settled));
     pending.add(settled);
@@ -186,13 +201,51 @@ async function main() {
     fs.mkdirSync(OUT, { recursive: true });
   }
   const anvilArgs = PRUNE_HISTORY > 0 ? ["--prune-history", String(PRUNE_HISTORY)] : [];
-  const node = await startLocalNode({ kind: "anvil", anvilArgs });
+  const node =
+    NODE === "geth"
+      ? await startDevGeth(path.join(work, "geth"))
+      : await startLocalNode({ kind: "anvil", anvilArgs });
   const nodePid = node.pid?.() ?? null;
-  if (nodePid === null) throw new Error("anvil has no process id");
+  if (nodePid === null) throw new Error(`${NODE} has no process id`);
+  let keepOpen: NodeJS.Timeout | undefined;
   try {
-    log(`anvil ${anvilArgs.join(" ")}; the election, its key ceremony and registrar key`);
-    const e = await setUpElection(node, recordManifest, { relays: SENDERS });
+    log(
+      `${NODE} ${NODE === "anvil" ? anvilArgs.join(" ") : "--dev (1-s blocks, archive)"}; the election, its key ceremony and registrar key`,
+    );
+    // anvil's clock is moved; geth's is real: the window opens soon and the commission keeps it open while needed.
+    const e = await setUpElection(
+      node,
+      (opensAt) =>
+        NODE === "anvil"
+          ? recordManifest(opensAt)
+          : recordManifest(opensAt - 3600 + GETH_OPENS_AFTER, GETH_WINDOW),
+      { relays: SENDERS },
+    );
     const { client, election, context, manifest } = e;
+    let closesAt = BigInt(manifest.votingWindow.closesAt);
+    const headTime = async () => (await client.getBlock({ blockTag: "latest" })).timestamp;
+    if (NODE === "geth") {
+      let extending = false;
+      keepOpen = setInterval(() => {
+        if (extending) return;
+        extending = true;
+        void (async () => {
+          const now = await headTime();
+          if (closesAt - now < BigInt(GETH_WINDOW / 2)) {
+            const next = now + BigInt(GETH_WINDOW);
+            await sendElectionTx(e.commission, client, election, "extendWindow", [next]);
+            closesAt = next;
+          }
+        })()
+          .catch((error: unknown) => log(`extending the window failed: ${String(error)}`))
+          .finally(() => (extending = false));
+      }, 10_000);
+    }
+    /** anvil: moves the clock past `timestamp`; geth: waits for a block after it. */
+    const reachTime = async (timestamp: bigint) => {
+      if (NODE === "anvil") return advanceTimeTo(client, Number(timestamp));
+      while ((await headTime()) <= timestamp) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    };
 
     // 3. The ballots.
     log(`${BALLOTS} ballots on ${THREADS} threads (${cryptoBackend()} core)`);
@@ -245,7 +298,7 @@ async function main() {
     };
 
     // 5. The ballots on chain.
-    await advanceTimeTo(client, manifest.votingWindow.opensAt);
+    await reachTime(BigInt(manifest.votingWindow.opensAt));
     const perBallot = (sample: { ballot: Hex; sequence: bigint; signature: Hex }[]) =>
       (encodeFunctionData({ abi: electionAbi, functionName: "castBallots", args: [sample] }).length - 2) /
       2 /
@@ -307,7 +360,10 @@ async function main() {
     for (const file of files) fs.rmSync(file);
 
     // 6. The close, then an observer catches up (its own process).
-    await advanceTimeTo(client, manifest.votingWindow.closesAt + 1);
+    clearInterval(keepOpen);
+    log(`closing the window (${NODE === "geth" ? "waiting for the close" : "moving the clock"})`);
+    closesAt = await client.readContract({ address: election, abi: electionAbi, functionName: "closesAt" });
+    await reachTime(closesAt);
     log("a fresh observer catches up on the whole chain (its own process)");
     const observerDir = path.join(work, "observer");
     const aggregateFile = path.join(work, "aggregate.bin");
@@ -420,11 +476,13 @@ async function main() {
       counts: own,
     };
 
+    const nodeDiskBytes = "dataDir" in node ? folderBytes(node.dataDir as string) : null;
     const result = {
       ballots: BALLOTS,
       cores: os.availableParallelism(),
       cryptoBackend: cryptoBackend(),
-      node: { kind: "anvil", args: anvilArgs },
+      node:
+        NODE === "anvil" ? { kind: "anvil", args: anvilArgs } : { kind: "geth", diskBytes: nodeDiskBytes },
       loadAverage: { start: loadAtStart, end: loadAverage() },
       generation: {
         threads: THREADS,
@@ -474,9 +532,7 @@ async function main() {
       const i = result.ingest;
       const o = result.observer;
       const v = result.verify;
-      console.log(
-        `${BALLOTS} ballots, anvil ${anvilArgs.join(" ")}, ${result.cryptoBackend} core, ${result.cores} cores`,
-      );
+      console.log(`${BALLOTS} ballots, ${NODE}, ${result.cryptoBackend} core, ${result.cores} cores`);
       console.log(
         `load average at start ${loadAtStart.join(" ")}, at end ${result.loadAverage.end.join(" ")}`,
       );
@@ -489,6 +545,10 @@ async function main() {
       console.log(
         `ingest       ${i.seconds} s: ${i.ballotsPerSecond} ballots/s, ${i.gasPerBallot} gas each, ${i.transactions} transactions of ${i.batchSize}, node ${i.nodeCpuMsPerBallot} ms CPU each, node peak RSS ${i.nodePeakRssMiB} MiB`,
       );
+      if (nodeDiskBytes !== null)
+        console.log(
+          `node disk    ${mb(nodeDiskBytes)} (${Math.round(nodeDiskBytes / BALLOTS)} bytes a ballot, archive)`,
+        );
       console.log(
         `observer     catch-up ${o.catchUpSeconds} s: ${o.ballotsPerSecond} ballots/s, ${o.cpuMsPerBallot} ms CPU each, peak RSS ${o.peakRssMiB} MiB, store ${mb(o.storeBytes)}; verify ${o.verifySeconds} s (${o.verdict})`,
       );
@@ -500,6 +560,7 @@ async function main() {
       );
     }
   } finally {
+    clearInterval(keepOpen);
     await node.stop();
     if (OUT === null) fs.rmSync(work, { recursive: true, force: true });
   }
