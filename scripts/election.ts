@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   fs.rmSync(outDir, { recursive: true, force: true });
   for (const sub of ["trustees", "wallets", "services", "observers", "logs"])
     fs.mkdirSync(path.join(outDir, sub), { recursive: true });
-  const chain = await openChain(options.config, options.network, options.voters);
+  const chain = await openChain(options.config, options.network, options.voters, options.node);
   const logFile = path.join(outDir, "logs", "services.log");
   const logger = pino({ level: "info" }, pino.destination({ dest: logFile, sync: false }));
   const next = seededRandom(options.seed);

@@ -7,6 +7,7 @@
  *   npm run bench                                 all parts, elections of 1k, 10k and 100k voters
  *   npm run bench -- --elections 1000,10000       other electorate sizes
  *   npm run bench -- --skip elections             leave out a part (gas, crypto, relay, observer, elections)
+ *   npm run bench -- --node anvil                 the elections on anvil instead of Hardhat's node
  *   npm run bench -- --json                       only the JSON object on stdout
  */
 import { spawn } from "node:child_process";
@@ -25,6 +26,11 @@ const skipped = new Set((valueOf("--skip") ?? "").split(",").filter(Boolean));
 const electorates = (valueOf("--elections") ?? "1000,10000,100000").split(",").map((n) => Number(n));
 if (electorates.some((n) => !Number.isInteger(n) || n < 1)) {
   console.error("bench: --elections takes a comma-separated list of positive integers");
+  process.exit(2);
+}
+const electionNode = valueOf("--node") ?? "hardhat";
+if (electionNode !== "hardhat" && electionNode !== "anvil") {
+  console.error(`bench: --node is hardhat or anvil, not ${electionNode}`);
   process.exit(2);
 }
 const progress = (line: string) => console.error(`• ${line}`);
@@ -149,6 +155,8 @@ async function main() {
       const { result: summary, processes } = await runPart("scripts/election.ts", [
         "--voters",
         String(voters),
+        "--node",
+        electionNode,
         // Each electorate's record, reports and logs apart (out/bench/election-N), not the main job's out/election.
         "--out",
         path.join("out", "bench", `election-${voters}`),
@@ -156,6 +164,7 @@ async function main() {
       const timings = summary.timings as Record<string, number>;
       const ballots = summary.ballots as { cast: number; recorded: number };
       elections[voters] = {
+        node: electionNode,
         wallSeconds: (Date.now() - t0) / 1000,
         loadAverage: { atStart: load.map(round2), atEnd: os.loadavg().map(round2) },
         timings,

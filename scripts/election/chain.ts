@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Hex } from "viem";
 import { publicClientFor, type ChainEndpoint } from "../../server/chain/clients";
 import type { ChainPublicClient } from "../../server/chain/deploy";
-import { startLocalNode, type LocalNode } from "../../server/chain/local-node";
+import { startLocalNode, type LocalNode, type LocalNodeKind } from "../../server/chain/local-node";
 import { connectTo } from "../../server/cli/chain-options";
 import { CliError, EXIT_REFUSED, EXIT_USAGE } from "../../server/cli/errors";
 import { GethMissingError } from "../../server/network/geth";
@@ -11,8 +11,8 @@ import { LocalNetwork, NetworkError } from "../../server/network/network";
 import { step } from "./progress";
 
 /**
- * Stage 0, the chain: the embedded Hardhat node (its development accounts play
- * every role), an external chain named by a configuration file
+ * Stage 0, the chain: the embedded Hardhat node or anvil (--node; its
+ * development accounts play every role), an external chain named by a configuration file
  * (docs/besu/election.config.example.json) with a key file per account, or
  * the local permissioned network of `npm run network` (--network local,
  * docs/network.md), where every actor talks to a node of its own.
@@ -63,9 +63,10 @@ export async function openChain(
   configFile: string | null,
   networkDir: string | null = null,
   voters = 1000,
+  embeddedNode: LocalNodeKind = "hardhat",
 ): Promise<Chain> {
   if (networkDir !== null) return openLocalNetwork(networkDir, voters);
-  return configFile === null ? openEmbeddedChain() : openExternalChain(configFile);
+  return configFile === null ? openEmbeddedChain(embeddedNode) : openExternalChain(configFile);
 }
 
 /** Clique needs confirmations: a block with 3 on top is not replaced unless 3 of the 4 signers collude. */
@@ -140,9 +141,9 @@ export function localNetworkChain(network: LocalNetwork, window: { opensIn: numb
   };
 }
 
-async function openEmbeddedChain(): Promise<Chain> {
-  step("starting the embedded chain (Hardhat node)");
-  const node = await startLocalNode({ kind: "hardhat" });
+async function openEmbeddedChain(kind: LocalNodeKind): Promise<Chain> {
+  step(`starting the embedded chain (${kind === "hardhat" ? "Hardhat's node" : "anvil"})`);
+  const node = await startLocalNode({ kind });
   const keys = node.privateKeys;
   const endpoint = { rpcUrl: node.rpcUrl, chainId: node.chainId };
   const client = publicClientFor(endpoint);

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import type { LocalNodeKind } from "../../server/chain/local-node";
 
 /**
  * The main job's command line, with the conventions of the `ballot-ledger`
@@ -21,6 +22,8 @@ export interface ElectionOptions {
   manifest: string;
   /** The local permissioned network's folder (--network local: out/network), or null. */
   network: string | null;
+  /** Which development node is the embedded chain (no --config, no --network). */
+  node: LocalNodeKind;
 }
 
 function integerBetween(min: number, max: number) {
@@ -64,6 +67,15 @@ export function electionCommand(): Command {
         return value;
       },
     )
+    .option(
+      "--node <kind>",
+      "the embedded chain's node: hardhat (Hardhat's node) or anvil (Foundry's, lighter for large electorates)",
+      (value: string) => {
+        if (value !== "hardhat" && value !== "anvil")
+          throw new InvalidArgumentError(`must be hardhat or anvil, got ${value}`);
+        return value;
+      },
+    )
     .option("--out <dir>", "where the record, reports and logs go", "out/election")
     .option(
       "--manifest <file>",
@@ -91,17 +103,21 @@ export function parseOptions(argv: readonly string[]): ElectionOptions {
     json: boolean;
     config?: string;
     network?: string;
+    node?: LocalNodeKind;
     out: string;
     manifest: string;
   }>();
   if (parsed.config !== undefined && parsed.network !== undefined)
     command.error("--config and --network exclude each other", { exitCode: 2 });
+  if (parsed.node !== undefined && (parsed.config !== undefined || parsed.network !== undefined))
+    command.error("--node chooses the embedded chain: not with --config or --network", { exitCode: 2 });
   return {
     voters: parsed.voters,
     seed: parsed.seed,
     json: parsed.json,
     config: parsed.config ?? null,
     network: parsed.network === undefined ? null : path.resolve("out", "network"),
+    node: parsed.node ?? "hardhat",
     out: parsed.out,
     manifest: parsed.manifest,
   };
