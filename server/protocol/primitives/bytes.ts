@@ -19,18 +19,33 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+const HEX_DIGITS = "0123456789abcdef";
+const BYTE_HEX = Array.from({ length: 256 }, (_, byte) => HEX_DIGITS[byte >> 4] + HEX_DIGITS[byte & 15]);
+/** The value of each ASCII hex digit (either case), -1 for every other character code below 128. */
+const DIGIT_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  DIGIT_VALUE[HEX_DIGITS.charCodeAt(i)] = i;
+  DIGIT_VALUE[HEX_DIGITS.toUpperCase().charCodeAt(i)] = i;
+}
+const digitValue = (code: number) => (code < 128 ? DIGIT_VALUE[code] : -1);
+
 export function toHex(bytes: Uint8Array): `0x${string}` {
   let hex = "0x";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  for (const byte of bytes) hex += BYTE_HEX[byte];
   return hex as `0x${string}`;
 }
 
 /** Parses `0x`-prefixed (or bare) lower/upper-case hex; returns null on anything else. */
 export function fromHex(hex: string): Uint8Array | null {
-  const body = hex.startsWith("0x") || hex.startsWith("0X") ? hex.slice(2) : hex;
-  if (body.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(body)) return null;
-  const out = new Uint8Array(body.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(body.slice(2 * i, 2 * i + 2), 16);
+  const start = hex.startsWith("0x") || hex.startsWith("0X") ? 2 : 0;
+  if ((hex.length - start) % 2 !== 0) return null;
+  const out = new Uint8Array((hex.length - start) / 2);
+  for (let i = 0, at = start; i < out.length; i++, at += 2) {
+    const high = digitValue(hex.charCodeAt(at));
+    const low = digitValue(hex.charCodeAt(at + 1));
+    if (high < 0 || low < 0) return null;
+    out[i] = (high << 4) | low;
+  }
   return out;
 }
 
