@@ -77,9 +77,9 @@ export function recordSourceOf(record: ElectionRecord): RecordSource {
  * What the verification keeps of a recorded ballot: its event and the
  * inspection of its calldata, without the bytes. Equal strings are kept once
  * (the computed hashes and the signer's nullifier are, for an honest ballot,
- * those of the event), so a ballot costs about 850 bytes of memory (2,560
- * without: .scratch measurement on a 1,991-ballot record). The observer's
- * index gives its rows the same form (observer/store.ts).
+ * those of the event), so a ballot costs about 850 bytes of heap (2,560
+ * without, on a main-job record: docs/performance.md). The observer's index
+ * gives its rows the same form (observer/store.ts).
  */
 export function ledgerBallotOf(
   ballot: Pick<RecordBallot, "index" | "nullifier" | "sequence" | "ballotHash" | "runningHash" | "timestamp">,
