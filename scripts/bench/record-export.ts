@@ -1,16 +1,15 @@
 /**
  * The export stage of `npm run bench:record`, a process of its own: what
- * `ballot-ledger audit export` does (the election reader, then the record
- * folder's writer), with eth_getLogs pages of --page-blocks blocks. The CLI
+ * `ballot-ledger audit export` does (exportElectionRecord: page by page into
+ * the record folder), with eth_getLogs pages of --page-blocks blocks. The CLI
  * reads pages of 2,000 blocks (log-pages.ts), which on a dense chain exceed
  * viem's 10 MB response limit. Prints one JSON object on stdout.
  *
  *   npx tsx scripts/bench/record-export.ts --rpc URL --chain-id N --election 0x.. --out DIR --page-blocks B
  */
 import type { Address } from "viem";
-import { writeRecordFolder } from "../../server/audit/record-files";
+import { exportElectionRecord } from "../../server/audit/record-files";
 import { publicClientFor } from "../../server/chain/clients";
-import { readElectionRecord } from "../../server/chain/election-reader";
 import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { cpuSeconds, peakRssMiB } from "./proc";
 
@@ -23,14 +22,13 @@ function option(name: string): string {
 async function main() {
   await initCrypto();
   const client = publicClientFor({ rpcUrl: option("rpc"), chainId: Number(option("chain-id")) });
-  const record = await readElectionRecord(client, option("election") as Address, {
+  const { counts } = await exportElectionRecord(client, option("election") as Address, option("out"), {
     pageSize: BigInt(option("page-blocks")),
   });
-  writeRecordFolder(option("out"), record);
   console.log(
     JSON.stringify({
-      ballots: record.ballots.length,
-      issuances: record.issuances.length,
+      ballots: counts.ballots,
+      issuances: counts.issuances,
       cpuSeconds: cpuSeconds(process.pid),
       peakRssMiB: peakRssMiB(process.pid),
     }),

@@ -304,6 +304,7 @@ async function main() {
       seconds: (performance.now() - issuanceStart) / 1000,
       gasPerIssuance: Math.round(Number(issuanceGas) / issued),
     };
+    log(`generation: ${JSON.stringify(generation)}; issuance: ${JSON.stringify(issuance)}`);
 
     // 5. The ballots on chain.
     await reachTime(BigInt(manifest.votingWindow.opensAt));
@@ -332,7 +333,7 @@ async function main() {
       `recording the ballots: batches of ${batchSize} from ${senders.length} relay accounts, ${IN_FLIGHT} in flight each`,
     );
     const nodeCpuBefore = cpuSeconds(nodePid);
-    const firstBlock = await client.getBlockNumber();
+    const firstBlock = await client.getBlockNumber({ cacheTime: 0 });
     let ballotGas = 0n;
     let recorded = 0;
     let transactions = 0;
@@ -360,11 +361,12 @@ async function main() {
       ballotsPerSecond: BALLOTS / ingestSeconds,
       transactions,
       batchSize,
-      blocks: Number((await client.getBlockNumber()) - firstBlock),
+      blocks: Number((await client.getBlockNumber({ cacheTime: 0 })) - firstBlock),
       gasPerBallot: Math.round(Number(ballotGas) / BALLOTS),
       nodeCpuMsPerBallot: ((cpuSeconds(nodePid) - nodeCpuBefore) * 1000) / BALLOTS,
       nodePeakRssMiB: peakRssMiB(nodePid),
     };
+    log(`ingest: ${JSON.stringify(ingest)}`);
     for (const file of files) fs.rmSync(file);
 
     // 6. The close, then an observer catches up (its own process).
@@ -413,6 +415,7 @@ async function main() {
       verdict: observed.verdict,
     };
 
+    log(`observer: ${JSON.stringify(observer)}`);
     // The trustees decrypt the observer's aggregate (2 of 3 needed; all 3 post), the commission publishes.
     log("the trustees' decryption shares and the commission's result");
     const decoded = decodeAggregate(context, new Uint8Array(fs.readFileSync(aggregateFile)));
@@ -451,6 +454,7 @@ async function main() {
       peakRssMiB: exportUsage.peakRssMiB,
       recordBytes: folderBytes(recordDir),
     };
+    log(`export: ${JSON.stringify(exportRun)}`);
     log("ballot-ledger audit verify on the export");
     const verified = await runCli(["audit", "verify", recordDir, "--json"], work);
     const report = JSON.parse(verified.stdout) as {
@@ -531,6 +535,8 @@ async function main() {
         peakRssMiB: Math.round(verify.peakRssMiB),
       },
       nodePeakRssMiB: Math.round(peakRssMiB(nodePid)),
+      /** This process: the generator's threads, the senders, the trustees. */
+      benchPeakRssMiB: Math.round(peakRssMiB(process.pid)),
       record: OUT === null ? null : recordDir,
     };
     if (json) console.log(JSON.stringify(result));
