@@ -4,9 +4,9 @@
  * worker), so that a million of them never sit in one process's memory.
  *
  * Every ballot is a voter of its own: a fresh secp256k1 voting key, its own
- * credential (protocol.md 4: RSABSSA-SHA384-PSS-Randomized over
+ * credential (protocol.md 8: RSABSSA-SHA384-PSS-Randomized over
  * prefix || credentialMessage) and nullifier (keccak256 of election and voting
- * address, protocol.md 6), encrypted afresh with the backend's core (its
+ * address, protocol.md 9), encrypted afresh with the backend's core (its
  * proofs are bound to the nullifier and the credential, so nothing is reused
  * between ballots) and EIP-712 signed, sequence 1.
  *
@@ -61,7 +61,7 @@ const PSS_SALT_BYTES = 48;
  * The credential of `votingAddress` for `styleIndex`, signed directly with the
  * registrar's key: RSASSA-PSS (SHA-384, MGF1-SHA-384, 48-byte salt) over a
  * random 32-byte prefix || credentialMessage, which is what RFC 9474's
- * Randomized variant finalizes to (protocol.md 4).
+ * Randomized variant finalizes to (protocol.md 8).
  */
 export function directCredential(
   registrar: RegistrarKeyPair,
