@@ -37,7 +37,7 @@ import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { batchGas } from "../../server/relay/submitter";
 import { setUpElection } from "../../test/chain/election-flow";
 import { liveManifest } from "../../test/services/live-election";
-import { cpuSeconds } from "./proc";
+import { cpuSeconds, folderBytes } from "./proc";
 import { makeBallotsOnWorkers } from "./relay-ballot-maker";
 
 const argv = process.argv.slice(2);
@@ -61,17 +61,6 @@ interface CastBallot {
   ballot: Hex;
   sequence: bigint;
   signature: Hex;
-}
-
-/** Bytes of the files under a folder (a node's data: chain, state, indexes). */
-function folderBytes(dir: string): number {
-  let bytes = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) bytes += folderBytes(file);
-    else if (entry.isFile()) bytes += fs.statSync(file).size;
-  }
-  return bytes;
 }
 
 const castBallotsData = (ballots: readonly CastBallot[]): Hex =>

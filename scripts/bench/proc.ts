@@ -1,5 +1,6 @@
-/** Figures of a running process read from /proc (Linux), for the benchmarks. */
+/** Figures of a running process read from /proc (Linux), and of a folder on disk, for the benchmarks. */
 import fs from "node:fs";
+import path from "node:path";
 
 /** CPU seconds (user + system) a process has used, or NaN when it is gone. */
 export function cpuSeconds(pid: number): number {
@@ -22,4 +23,15 @@ export function peakRssMiB(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** Bytes of the files under a folder (a node's data, an index, a record). */
+export function folderBytes(dir: string): number {
+  let bytes = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) bytes += folderBytes(file);
+    else if (entry.isFile()) bytes += fs.statSync(file).size;
+  }
+  return bytes;
 }

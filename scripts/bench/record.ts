@@ -54,7 +54,7 @@ import { initCrypto } from "../../server/protocol/primitives/sodium";
 import { aggregateHash, decodeAggregate } from "../../server/protocol/tally";
 import { batchGas } from "../../server/relay/submitter";
 import { advanceTimeTo, setUpElection } from "../../test/chain/election-flow";
-import { cpuSeconds, peakRssMiB } from "./proc";
+import { cpuSeconds, folderBytes, peakRssMiB } from "./proc";
 import { expectedCounts, generateBallotFiles, readBallotFile } from "./record-ballots";
 import { startDevGeth } from "./record-geth";
 import { ISSUANCE_BATCH, issuanceEntries, publishTally, recordManifest } from "./record-election";
@@ -97,17 +97,6 @@ const log = (line: string) => console.error(`• ${new Date().toISOString().slic
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const loadAverage = () => os.loadavg().map((l) => round(l));
 const projectRoot = path.resolve(__dirname, "..", "..");
-
-/** Bytes of the files under a folder. */
-function folderBytes(dir: string): number {
-  let bytes = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) bytes += folderBytes(file);
-    else if (entry.isFile()) bytes += fs.statSync(file).size;
-  }
-  return bytes;
-}
 
 interface Transaction {
   data: Hex;
