@@ -11,26 +11,15 @@ import {
   expectRevert,
   newVoter,
   openVoting,
+  precinctFixture,
   randomBytes,
   role,
-  setRegistrarKeys,
   signedBallot,
   type Fixture,
   type Voter,
 } from "./fixture";
 
-/** One person, one channel on chain (docs/protocol.md section 11). */
-async function channelFixture() {
-  const f = await deployElectionFixture();
-  await completeCeremony(f);
-  await setRegistrarKeys(f);
-  const wallets = await hre.viem.getWalletClients();
-  const precinctWallet = wallets[15];
-  await (await f.as(f.commission)).write.grantRole([role("PRECINCT_ROLE"), precinctWallet.account.address]);
-  const precinct = await f.as(precinctWallet);
-  return { ...f, precinctWallet, precinct };
-}
-
+/** One person, one channel on chain (docs/protocol.md section 11): precinctFixture's election. */
 const credentialFields = randomBytes(8 + 32 + 256, 0.9);
 
 async function signCancellation(f: Fixture, voter: Voter, voterIdHash: Hex, style: number) {
@@ -44,7 +33,7 @@ async function signCancellation(f: Fixture, voter: Voter, voterIdHash: Hex, styl
 
 describe("Election: online roll", () => {
   it("publishes keys per style before opening, counted, each chunk an event", async () => {
-    const f = await loadFixture(channelFixture);
+    const f = await loadFixture(precinctFixture);
     const commission = await f.as(f.commission);
     const keys = [randomBytes(32, 0.11), randomBytes(32, 0.12), randomBytes(32, 0.13)];
     await commission.write.publishOnlineRoll([1, keys]);
@@ -57,7 +46,7 @@ describe("Election: online roll", () => {
   });
 
   it("refuses outsiders, empty or oversized chunks, zero keys, unknown styles and late publication", async () => {
-    const f = await loadFixture(channelFixture);
+    const f = await loadFixture(precinctFixture);
     const commission = await f.as(f.commission);
     await expectRevert(
       (await f.as(f.registrar)).write.publishOnlineRoll([0, [randomBytes(32)]]),
@@ -84,7 +73,7 @@ describe("Election: online roll", () => {
 
 describe("Election: paper ballots for online-roll voters", () => {
   it("records a paper ballot, then refuses a credential for the same voter", async () => {
-    const f = await loadFixture(channelFixture);
+    const f = await loadFixture(precinctFixture);
     const voter = randomBytes(32, 0.21);
     await f.precinct.write.recordPaperBallot([voter, 1]);
     expect(await f.election.read.hasPaperBallot([voter])).to.equal(true);
@@ -103,7 +92,7 @@ describe("Election: paper ballots for online-roll voters", () => {
   });
 
   it("refuses a paper ballot after a credential", async () => {
-    const f = await loadFixture(channelFixture);
+    const f = await loadFixture(precinctFixture);
     const voter = randomBytes(32, 0.22);
     await (await f.as(f.registrar)).write.recordIssuance([voter, 0, randomBytes(32)]);
     await expectRevert(f.precinct.write.recordPaperBallot([voter, 0]), "CredentialAlreadyIssued");
@@ -136,7 +125,7 @@ describe("Election: paper ballots for online-roll voters", () => {
 
 describe("Election: cancellation of the online channel", () => {
   it("cancels a credential holder's nullifier: no ballot is recorded under it afterwards", async () => {
-    const f = await loadFixture(channelFixture);
+    const f = await loadFixture(precinctFixture);
     await openVoting(f);
     const voterIdHash = randomBytes(32, 0.31);
     await (await f.as(f.registrar)).write.recordIssuance([voterIdHash, 1, randomBytes(32)]);
@@ -182,7 +171,7 @@ describe("Election: cancellation of the online channel", () => {
   });
 
   it("refuses without a credential, with a broken signature, outside the online window", async () => {
-    const f = await loadFixture(channelFixture);
+    const f = await loadFixture(precinctFixture);
     await openVoting(f);
     const voter = newVoter(f);
     const voterIdHash = randomBytes(32, 0.33);

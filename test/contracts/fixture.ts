@@ -122,6 +122,19 @@ export async function setRegistrarKeys(f: Fixture): Promise<void> {
   for (const style of [0, 1]) await registrar.write.setRegistrarKey([style, modulusLike(256, style + 0.7)]);
 }
 
+/**
+ * An election ready to issue (key ceremony done, registrar keys set) with a
+ * precinct holding PRECINCT_ROLE (development wallet 15).
+ */
+export async function precinctFixture() {
+  const f = await deployElectionFixture();
+  await completeCeremony(f);
+  await setRegistrarKeys(f);
+  const precinctWallet = (await hre.viem.getWalletClients())[15];
+  await (await f.as(f.commission)).write.grantRole([role("PRECINCT_ROLE"), precinctWallet.account.address]);
+  return { ...f, precinctWallet, precinct: await f.as(precinctWallet) };
+}
+
 export async function openVoting(f: Fixture): Promise<void> {
   await time.increaseTo(f.params.opensAt);
 }

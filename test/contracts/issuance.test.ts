@@ -1,4 +1,3 @@
-import hre from "hardhat";
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, stringToHex, zeroHash, type Hex } from "viem";
@@ -9,7 +8,7 @@ import {
   expectRevert,
   modulusLike,
   openVoting,
-  role,
+  precinctFixture,
   setRegistrarKeys,
   type Fixture,
 } from "./fixture";
@@ -27,13 +26,8 @@ const entries = (count: number, label: number): Entry[] =>
   }));
 
 async function readyFixture() {
-  const f = await deployElectionFixture();
-  await completeCeremony(f);
-  await setRegistrarKeys(f);
-  const wallets = await hre.viem.getWalletClients();
-  const precinctWallet = wallets[15];
-  await (await f.as(f.commission)).write.grantRole([role("PRECINCT_ROLE"), precinctWallet.account.address]);
-  return { ...f, precinct: await f.as(precinctWallet), registrarContract: await f.as(f.registrar) };
+  const f = await precinctFixture();
+  return { ...f, registrarContract: await f.as(f.registrar) };
 }
 
 /** What the journal holds: totals, per-style counts and every CredentialIssued so far. */
