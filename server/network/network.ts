@@ -593,12 +593,35 @@ export class LocalNetwork {
     );
   }
 
-  /** Restores the peer link of every pair. */
-  async connect(pairs: readonly (readonly [GethNode, GethNode])[]): Promise<void> {
-    await this.eachNode(pairs, async (from, to) => {
-      await from.ipc("admin_addTrustedPeer", [to.spec.enode]);
-      await from.ipc("admin_addPeer", [to.spec.enode]);
-    });
+  /**
+   * Restores the peer link of every pair, and waits until each is up on both
+   * sides. go-ethereum does not dial a node it dialled in the last 35 s
+   * (its dial history), so a link cut and restored soon after can take that
+   * long to come back; both sides add the other, and the links are checked
+   * (and added again) until `timeoutMs` has passed.
+   */
+  async connect(pairs: readonly (readonly [GethNode, GethNode])[], timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let unlinked = pairs;
+    for (let attempt = 0; unlinked.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (Date.now() > deadline)
+          throw new NetworkError(
+            `not connected after ${timeoutMs} ms: ${unlinked.map(([a, b]) => `${a.name}-${b.name}`).join(", ")}`,
+          );
+        await sleep(1_000);
+      }
+      if (attempt % 5 === 0)
+        await this.eachNode(unlinked, async (from, to) => {
+          await from.ipc("admin_addTrustedPeer", [to.spec.enode]);
+          await from.ipc("admin_addPeer", [to.spec.enode]);
+        });
+      const peersOf = new Map<GethNode, Set<string>>();
+      await Promise.all(
+        [...new Set(unlinked.flat())].map(async (node) => peersOf.set(node, await node.peerIds())),
+      );
+      unlinked = unlinked.filter(([a, b]) => !peersOf.get(a)!.has(b.id) || !peersOf.get(b)!.has(a.id));
+    }
   }
 
   /** Each node: running, head, peer count (and its signer for a validator). */
