@@ -238,7 +238,9 @@ async function main() {
     };
 
     // 4. The issuance journal: one entry per voter, recordIssuances batches.
-    log(`journaling ${BALLOTS} credential issuances (${ISSUANCE_BATCH} a transaction), beside the generation`);
+    log(
+      `journaling ${BALLOTS} credential issuances (${ISSUANCE_BATCH} a transaction), beside the generation`,
+    );
     const issuanceTransactions = function* (): Generator<Transaction> {
       for (let first = 0; first < BALLOTS; first += ISSUANCE_BATCH) {
         const entries = issuanceEntries(first, Math.min(ISSUANCE_BATCH, BALLOTS - first));

@@ -64,7 +64,10 @@ describe("network: a Clique reorganisation under an observer", function () {
       await Promise.all(
         network.nodes.map(async (node) => {
           const head = await node.head().catch(() => null);
-          const block = await node.client().getBlock({ blockNumber }).catch(() => null);
+          const block = await node
+            .client()
+            .getBlock({ blockNumber })
+            .catch(() => null);
           const peers = await node.peerIds().catch(() => new Set<string>());
           return { node: node.name, head: head?.number.toString(), at: block?.hash, peers: peers.size };
         }),
