@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { Hex } from "viem";
 import type { BallotInspection, InspectionCheck } from "../verification/inspection";
+import { IssuanceJournal } from "../verification/issuance";
 import { ledgerBallotOf } from "../verification/record";
 import type { IssuanceSummary, LedgerBallot, RecordHeader } from "../verification/report";
 import type { Address } from "../protocol/context";
@@ -93,6 +94,16 @@ interface BallotRow {
 }
 
 export class ObserverStore {
+  /**
+   * The checked ballots 0 .. n-1 as the verify round reads them (a ballot's row
+   * does not change once checked), and the issuance journal's counts through
+   * row `issuancesRead`: each round reads only the rows added since the last.
+   * Dropped by clear(), and from the first ballot checked again.
+   */
+  private checkedLedger: LedgerBallot[] = [];
+  private journal = new IssuanceJournal();
+  private issuancesRead = 0;
+
   private constructor(private readonly db: Database.Database) {}
 
   static open(dataDir: string): ObserverStore {
@@ -162,6 +173,9 @@ export class ObserverStore {
       for (const table of ["events", "ballots", "issuances", "rejections", "meta"])
         this.db.prepare(`DELETE FROM ${table}`).run();
     })();
+    this.checkedLedger = [];
+    this.journal = new IssuanceJournal();
+    this.issuancesRead = 0;
   }
 
   lastBlockTime(): number {
@@ -250,6 +264,7 @@ export class ObserverStore {
       `UPDATE ballots SET computed_hash = ?, computed_running_hash = ?, check_ok = ?, check_code = ?, check_reason = ?,
        signer_nullifier = ?, voting_address = ?, style = ? WHERE idx = ?`,
     );
+    for (const { index } of items) if (index < this.checkedLedger.length) this.checkedLedger.length = index;
     this.db.transaction(() => {
       for (const { index, inspection } of items) {
         const check = inspection.check;
@@ -269,16 +284,21 @@ export class ObserverStore {
   }
 
   /** Every checked ballot without its bytes, in chain order. */
+  /**
+   * Every checked ballot in chain order, in the compact form audit verify
+   * keeps (equal strings once). The unbroken run of checked ballots from 0 is
+   * kept between calls and only the rows after it are read; the array
+   * returned is valid until the next call.
+   */
   ledgerBallots(): LedgerBallot[] {
     const rows = this.db
       .prepare(
         `SELECT idx, nullifier, sequence, ballot_hash, running_hash, timestamp, computed_hash, computed_running_hash,
          check_ok, check_code, check_reason, signer_nullifier, voting_address, style
-         FROM ballots WHERE check_ok IS NOT NULL ORDER BY idx`,
+         FROM ballots WHERE check_ok IS NOT NULL AND idx >= ? ORDER BY idx`,
       )
-      .all() as BallotRow[];
-    // In the compact form audit verify keeps (equal strings once): the verify round reads every row.
-    return rows.map((row) =>
+      .all(this.checkedLedger.length) as BallotRow[];
+    const read = rows.map((row) =>
       ledgerBallotOf(
         {
           index: row.idx,
@@ -296,6 +316,11 @@ export class ObserverStore {
         },
       ),
     );
+    // Kept: the read rows that continue the run (a ballot not checked yet ends it).
+    let kept = 0;
+    while (kept < read.length && read[kept].index === this.checkedLedger.length + kept) kept++;
+    for (let i = 0; i < kept; i++) this.checkedLedger.push(read[i]);
+    return kept === read.length ? this.checkedLedger : [...this.checkedLedger, ...read.slice(kept)];
   }
 
   /** Where a ballot was recorded: its block and its castBallots transaction; null when not in the index. */
@@ -318,27 +343,19 @@ export class ObserverStore {
     return (this.db.prepare("SELECT * FROM ballots ORDER BY idx").all() as BallotRow[]).map(recordBallotOf);
   }
 
+  /**
+   * The issuance journal's counts (IssuanceJournal, as audit verify makes
+   * them): the rows indexed since the last call are added to those before.
+   * The summary returned is valid until the next call.
+   */
   issuanceSummary(): IssuanceSummary {
-    const perStyle = new Map(
-      (
-        this.db.prepare("SELECT style, COUNT(*) AS n FROM issuances GROUP BY style").all() as {
-          style: number;
-          n: number;
-        }[]
-      ).map((r) => [r.style, r.n]),
-    );
-    const duplicates = (
-      this.db
-        .prepare("SELECT voter_id_hash AS h FROM issuances GROUP BY lower(voter_id_hash) HAVING COUNT(*) > 1")
-        .all() as { h: Hex }[]
-    ).map((r) => r.h);
-    // The first issuance of each key, for the reconciliation (V10).
-    const keys = new Map<string, { style: number; blockNumber: string }>();
-    for (const row of this.db
-      .prepare("SELECT lower(voter_id_hash) AS h, style, block FROM issuances ORDER BY id")
-      .all() as { h: string; style: number; block: string | number }[])
-      if (!keys.has(row.h)) keys.set(row.h, { style: row.style, blockNumber: String(row.block) });
-    return { perStyle, duplicates, keys };
+    const rows = this.db
+      .prepare("SELECT id, voter_id_hash AS h, style, block FROM issuances WHERE id > ? ORDER BY id")
+      .all(this.issuancesRead) as { id: number; h: Hex; style: number; block: number }[];
+    for (const row of rows)
+      this.journal.add({ voterIdHash: row.h, style: row.style, blockNumber: String(row.block) });
+    if (rows.length > 0) this.issuancesRead = rows[rows.length - 1].id;
+    return this.journal;
   }
 
   rejectionsByReason(): Map<string, number> {

@@ -12,22 +12,34 @@ import type { IssuanceSummary, LedgerBallot, LedgerVerdict, StyleSummary, Verifi
  * missing has a gap in its indices (V4.1), not shifted figures.
  */
 
-/** Counts of the issuance journal, from the list or a stream of it (audit, trustees); the observer counts in its index. */
+/** The counts of an issuance journal read so far, to which later entries are added (IssuanceJournal). */
+export class IssuanceJournal implements IssuanceSummary {
+  readonly perStyle = new Map<number, number>();
+  readonly duplicates: Hex[] = [];
+  readonly keys = new Map<string, { style: number; blockNumber: string }>();
+
+  /** Adds the next journal entry, in chain order: a voterIdHash seen before is a duplicate each time again. */
+  add(issuance: { voterIdHash: Hex; style: number; blockNumber: string }): void {
+    this.perStyle.set(issuance.style, (this.perStyle.get(issuance.style) ?? 0) + 1);
+    const key = issuance.voterIdHash.toLowerCase();
+    if (this.keys.has(key)) this.duplicates.push(issuance.voterIdHash);
+    else this.keys.set(key, { style: issuance.style, blockNumber: issuance.blockNumber });
+  }
+}
+
+/**
+ * Counts of the issuance journal, from the list or a stream of it (audit,
+ * trustees); the observer keeps an IssuanceJournal in its index and adds only
+ * the entries indexed since its last round.
+ */
 export async function summarizeIssuances(
   issuances:
     | Iterable<{ voterIdHash: Hex; style: number; blockNumber: string }>
     | AsyncIterable<{ voterIdHash: Hex; style: number; blockNumber: string }>,
 ): Promise<IssuanceSummary> {
-  const perStyle = new Map<number, number>();
-  const keys = new Map<string, { style: number; blockNumber: string }>();
-  const duplicates: Hex[] = [];
-  for await (const issuance of issuances) {
-    perStyle.set(issuance.style, (perStyle.get(issuance.style) ?? 0) + 1);
-    const key = issuance.voterIdHash.toLowerCase();
-    if (keys.has(key)) duplicates.push(issuance.voterIdHash);
-    else keys.set(key, { style: issuance.style, blockNumber: issuance.blockNumber });
-  }
-  return { perStyle, duplicates, keys };
+  const journal = new IssuanceJournal();
+  for await (const issuance of issuances) journal.add(issuance);
+  return journal;
 }
 
 export function checkIssuance(

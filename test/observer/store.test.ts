@@ -1,0 +1,165 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { keccak256, pad, toHex } from "viem";
+import { ObserverStore } from "../../server/observer/store";
+import type { RecordBallot, RecordIssuance } from "../../server/protocol/record";
+import type { BallotInspection } from "../../server/verification/inspection";
+import { summarizeIssuances } from "../../server/verification/issuance";
+import type { RecordHeader } from "../../server/verification/report";
+
+/**
+ * The observer's index keeps the checked ballots and the issuance journal's
+ * counts between verify rounds and reads only the rows added since: what it
+ * returns must be what a fresh read of the whole index gives (a store opened
+ * anew on the same file), through new ranges, ballots checked out of order,
+ * a ballot checked again, and a cleared index.
+ */
+describe("observer: the index read incrementally between rounds", () => {
+  let dir: string;
+  let store: ObserverStore;
+  // The index stores the header as JSON and these tests read no field of it: a partial one will do.
+  const header = {
+    election: "0x00000000000000000000000000000000000000e1",
+    chainId: "1",
+  } as unknown as RecordHeader;
+  const word = (tag: string, n: number) => keccak256(toHex(`${tag}-${n}`));
+
+  const ballot = (index: number, voter: number): RecordBallot => ({
+    index,
+    nullifier: word("nullifier", voter),
+    sequence: "1",
+    ballotHash: word("ballot", index),
+    runningHash: word("running", index),
+    ballot: toHex(`ballot bytes ${index}`),
+    signature: pad("0x01", { size: 65 }),
+    blockNumber: String(10 + index),
+    transactionHash: word("tx", index),
+    timestamp: 1_000 + index,
+  });
+  const issuance = (voter: number, style: number, block: number): RecordIssuance => ({
+    voterIdHash: word("voter", voter),
+    style,
+    requestHash: word("request", voter),
+    blockNumber: String(block),
+    timestamp: 1_000 + block,
+  });
+  const inspection = (index: number, ok: boolean): BallotInspection => ({
+    computedHash: word("ballot", index),
+    computedRunningHash: word("running", index),
+    check: ok
+      ? { ok: true, nullifier: word("nullifier", index), votingAddress: pad("0x0a", { size: 20 }) }
+      : { ok: false, code: "invalid-proof", reason: `ballot ${index}: a proof fails` },
+    styleIndex: index % 2,
+  });
+  let lastBlock = 0n;
+  const commit = (ballots: RecordBallot[], issuances: RecordIssuance[]) =>
+    store.commitRange({
+      header,
+      lastBlock: ++lastBlock,
+      lastBlockTime: Number(lastBlock),
+      ballots,
+      issuances,
+      rejections: [],
+      events: [],
+    });
+  /** What a store with nothing kept reads from the same file. */
+  const fresh = async () => {
+    const other = ObserverStore.open(dir);
+    try {
+      return { ballots: other.ledgerBallots(), issuance: other.issuanceSummary() };
+    } finally {
+      other.close();
+    }
+  };
+  const expectSameAsFresh = async () => {
+    const expected = await fresh();
+    expect(store.ledgerBallots()).to.deep.equal(expected.ballots);
+    expect(store.issuanceSummary()).to.deep.equal(expected.issuance);
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "observer-store-"));
+    store = ObserverStore.open(dir);
+    store.initialize(header, 0n);
+    lastBlock = 0n;
+  });
+  afterEach(() => {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives the checked ballots a fresh read gives, round after round", async () => {
+    commit(
+      [0, 1, 2, 3].map((i) => ballot(i, i)),
+      [],
+    );
+    expect(store.ledgerBallots()).to.deep.equal([]);
+    // Checked out of order: 0, 1 and 3 first; 3 is returned after the gap but not kept.
+    store.saveInspections([0, 1, 3].map((index) => ({ index, inspection: inspection(index, index !== 1) })));
+    expect(store.ledgerBallots().map((b) => b.index)).to.deep.equal([0, 1, 3]);
+    await expectSameAsFresh();
+    store.saveInspections([{ index: 2, inspection: inspection(2, true) }]);
+    expect(store.ledgerBallots().map((b) => b.index)).to.deep.equal([0, 1, 2, 3]);
+    await expectSameAsFresh();
+    commit(
+      [4, 5].map((i) => ballot(i, i - 4)),
+      [],
+    );
+    store.saveInspections([4, 5].map((index) => ({ index, inspection: inspection(index, true) })));
+    await expectSameAsFresh();
+    expect(store.ledgerBallots()).to.have.length(6);
+  });
+
+  it("reads a ballot checked again anew", async () => {
+    commit(
+      [0, 1, 2].map((i) => ballot(i, i)),
+      [],
+    );
+    store.saveInspections([0, 1, 2].map((index) => ({ index, inspection: inspection(index, true) })));
+    expect(store.ledgerBallots()[1].inspection.check.ok).to.equal(true);
+    store.saveInspections([{ index: 1, inspection: inspection(1, false) }]);
+    expect(store.ledgerBallots()[1].inspection.check).to.deep.include({ ok: false, code: "invalid-proof" });
+    await expectSameAsFresh();
+  });
+
+  it("counts the journal as audit verify does, duplicates each time in chain order", async () => {
+    const journal = [issuance(1, 0, 1), issuance(2, 1, 1), issuance(1, 1, 2)];
+    commit([], journal.slice(0, 2));
+    expect(store.issuanceSummary().perStyle).to.deep.equal(
+      new Map([
+        [0, 1],
+        [1, 1],
+      ]),
+    );
+    commit([], journal.slice(2));
+    // Voter 1 a third time, and voter 3 once.
+    const later = [issuance(1, 0, 3), issuance(3, 0, 3)];
+    commit([], later);
+    const all = [...journal, ...later];
+    const summary = store.issuanceSummary();
+    expect(summary).to.deep.equal(await summarizeIssuances(all));
+    expect(summary.duplicates).to.deep.equal([word("voter", 1), word("voter", 1)]);
+    expect(summary.keys.get(word("voter", 1).toLowerCase())).to.deep.equal({ style: 0, blockNumber: "1" });
+    await expectSameAsFresh();
+  });
+
+  it("forgets what it kept when the index is cleared", async () => {
+    commit(
+      [0, 1].map((i) => ballot(i, i)),
+      [issuance(1, 0, 1)],
+    );
+    store.saveInspections([0, 1].map((index) => ({ index, inspection: inspection(index, true) })));
+    expect(store.ledgerBallots()).to.have.length(2);
+    expect(store.issuanceSummary().keys.size).to.equal(1);
+    store.clear();
+    store.initialize(header, 0n);
+    expect(store.ledgerBallots()).to.deep.equal([]);
+    expect(store.issuanceSummary().perStyle.size).to.equal(0);
+    commit([ballot(0, 7)], [issuance(9, 1, 5)]);
+    store.saveInspections([{ index: 0, inspection: inspection(0, true) }]);
+    expect(store.ledgerBallots().map((b) => b.nullifier)).to.deep.equal([word("nullifier", 7)]);
+    await expectSameAsFresh();
+  });
+});
