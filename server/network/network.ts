@@ -306,6 +306,18 @@ export class GethNode {
   }
 }
 
+/** Whether each pair's nodes list each other as peers: on both sides, one, or none. */
+async function linksOf(
+  pairs: readonly (readonly [GethNode, GethNode])[],
+): Promise<(pair: readonly [GethNode, GethNode]) => "both" | "one" | "none"> {
+  const peersOf = new Map<GethNode, Set<string>>();
+  await Promise.all([...new Set(pairs.flat())].map(async (node) => peersOf.set(node, await node.peerIds())));
+  return ([a, b]) => {
+    const sides = Number(peersOf.get(a)!.has(b.id)) + Number(peersOf.get(b)!.has(a.id));
+    return sides === 2 ? "both" : sides === 1 ? "one" : "none";
+  };
+}
+
 /** A node's config.toml: every given node is a static and trusted peer (dialled at start, kept connected). */
 function writePeerConfig(nodeDir: string, peers: readonly NodeSpec[]): void {
   const enodes = peers.map((n) => JSON.stringify(n.enode)).join(", ");
@@ -568,11 +580,8 @@ export class LocalNetwork {
         await from.ipc("admin_removeTrustedPeer", [to.spec.enode]);
         await from.ipc("admin_removePeer", [to.spec.enode]);
       });
-      const peersOf = new Map<GethNode, Set<string>>();
-      await Promise.all(
-        [...new Set(linked.flat())].map(async (node) => peersOf.set(node, await node.peerIds())),
-      );
-      linked = linked.filter(([a, b]) => peersOf.get(a)!.has(b.id) || peersOf.get(b)!.has(a.id));
+      const links = await linksOf(linked);
+      linked = linked.filter((pair) => links(pair) !== "none");
     }
   }
 
@@ -616,11 +625,8 @@ export class LocalNetwork {
           await from.ipc("admin_addTrustedPeer", [to.spec.enode]);
           await from.ipc("admin_addPeer", [to.spec.enode]);
         });
-      const peersOf = new Map<GethNode, Set<string>>();
-      await Promise.all(
-        [...new Set(unlinked.flat())].map(async (node) => peersOf.set(node, await node.peerIds())),
-      );
-      unlinked = unlinked.filter(([a, b]) => !peersOf.get(a)!.has(b.id) || !peersOf.get(b)!.has(a.id));
+      const links = await linksOf(unlinked);
+      unlinked = unlinked.filter((pair) => links(pair) !== "both");
     }
   }
 
