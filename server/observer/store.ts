@@ -283,9 +283,8 @@ export class ObserverStore {
     })();
   }
 
-  /** Every checked ballot without its bytes, in chain order. */
   /**
-   * Every checked ballot in chain order, in the compact form audit verify
+   * Every checked ballot without its bytes, in chain order, in the compact form audit verify
    * keeps (equal strings once). The unbroken run of checked ballots from 0 is
    * kept between calls and only the rows after it are read; the array
    * returned is valid until the next call.
