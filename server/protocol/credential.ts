@@ -1,6 +1,7 @@
 import { RSABSSA } from "@cloudflare/blindrsa-ts";
 import type { BallotCredential } from "./ballot";
 import { addressBytes, type Address, type ElectionLocation } from "./context";
+import { nativeBlindRsa } from "./primitives/backend";
 import { concatBytes, toHex, u32be, u64be, utf8 } from "./primitives/bytes";
 
 /**
@@ -17,7 +18,13 @@ import { concatBytes, toHex, u32be, u64be, utf8 } from "./primitives/bytes";
  * useless to anyone who does not hold that voting key.
  *
  * This module runs in Node and in browsers (WebCrypto). The registrar's
- * private operation is in credential-issuer.ts (Node only).
+ * private operation is in credential-issuer.ts (Node only). The voter's
+ * blinding and finalizing run on the native core when it is active (the
+ * blind-rsa-signatures crate, constant-time big integers: about 1 ms), else on
+ * @cloudflare/blindrsa-ts (sjcl big integers: about 65 ms on this project's
+ * VM, most of a simulated voter's CPU); both give requests the registrar
+ * signs alike and the same signature from the same answer
+ * (test/protocol/credential.test.ts).
  */
 export const CREDENTIAL_MESSAGE_PREFIX = utf8("ballot-ledger/v1/credential");
 export const CREDENTIAL_PREFIX_BYTES = 32;
@@ -94,6 +101,15 @@ export async function blindCredentialRequest(
   const publicKey = await registrarPublicKey(modulus);
   const rsa = suite();
   const preparedMessage = rsa.prepare(message);
+  const native = nativeBlindRsa();
+  if (native !== null) {
+    const blinded = native.blindRsaBlind(modulus, preparedMessage);
+    return {
+      preparedMessage,
+      blindedMessage: blinded.slice(0, modulus.length),
+      inverse: blinded.slice(modulus.length),
+    };
+  }
   const { blindedMsg, inv } = await rsa.blind(publicKey, preparedMessage);
   return { preparedMessage, blindedMessage: blindedMsg, inverse: inv };
 }
@@ -105,12 +121,11 @@ export async function finalizeCredential(
   blindSignature: Uint8Array,
 ): Promise<BallotCredential> {
   const publicKey = await registrarPublicKey(modulus);
-  const signature = await suite().finalize(
-    publicKey,
-    request.preparedMessage,
-    blindSignature,
-    request.inverse,
-  );
+  const native = nativeBlindRsa();
+  const signature =
+    native !== null
+      ? native.blindRsaFinalize(modulus, request.preparedMessage, blindSignature, request.inverse)
+      : await suite().finalize(publicKey, request.preparedMessage, blindSignature, request.inverse);
   return { messagePrefix: request.preparedMessage.slice(0, CREDENTIAL_PREFIX_BYTES), signature };
 }
 

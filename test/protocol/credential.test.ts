@@ -20,6 +20,7 @@ import {
 import { RSABSSA } from "@cloudflare/blindrsa-ts";
 import vector from "../vectors/rfc9474.json";
 import { CHAIN_ID, ELECTION } from "./fixtures";
+import { nativeCoreOrSkip } from "./native-core";
 
 const hex = (value: string): Uint8Array => fromHex(value)!;
 const big = (value: string): bigint => BigInt(`0x${value}`);
@@ -67,7 +68,7 @@ describe("credentials (RFC 9474 RSABSSA-SHA384-PSS-Randomized)", () => {
     registrar = generateRegistrarKey(2048);
   });
 
-  it("RFC 9474 vector: native BlindSign, blindrsa-ts Finalize and WebCrypto verification agree with the RFC", async () => {
+  it("RFC 9474 vector: native BlindSign, Finalize (the active backend's) and WebCrypto verification agree with the RFC", async () => {
     const key = rfcKey();
     expect(bytesEqual(key.modulus, hex(vector.n))).to.equal(true);
     expect(
@@ -207,5 +208,82 @@ describe("credentials (RFC 9474 RSABSSA-SHA384-PSS-Randomized)", () => {
     const even = new Uint8Array(registrar.modulus);
     even[255] &= 0xfe;
     expect(checkRegistrarModulus(even)).to.deep.equal({ ok: false, reason: "modulus is even" });
+  });
+});
+
+describe("the voter's blind RSA: native core (blind-rsa-signatures) against @cloudflare/blindrsa-ts", () => {
+  const library = RSABSSA.SHA384.PSS.Randomized();
+  let addon: ReturnType<typeof nativeCoreOrSkip>["addon"];
+  let registrar: RegistrarKeyPair;
+  before(function () {
+    addon = nativeCoreOrSkip(this).addon;
+    registrar = generateRegistrarKey(2048);
+  });
+  const split = (blinded: Uint8Array, size: number) => ({
+    blindedMessage: blinded.slice(0, size),
+    inverse: blinded.slice(size),
+  });
+
+  it("finalizes the RFC 9474 vector to the RFC's signature, as blindrsa-ts does", async () => {
+    const key = rfcKey();
+    const publicKey = await registrarPublicKey(key.modulus);
+    const [prepared, blindSig, inv] = [hex(vector.prepared_msg), hex(vector.blind_sig), hex(vector.inv)];
+    const native = addon.blindRsaFinalize(key.modulus, prepared, blindSig, inv);
+    expect(Buffer.from(native).toString("hex")).to.equal(vector.sig);
+    const js = await library.finalize(publicKey, prepared, blindSig, inv);
+    expect(bytesEqual(native, js)).to.equal(true);
+  });
+
+  it("each side finalizes the other's requests to the same bytes, for 2048- and 3072-bit keys", async () => {
+    for (const key of [registrar, generateRegistrarKey(3072)]) {
+      const size = key.modulus.length;
+      const publicKey = await registrarPublicKey(key.modulus);
+      for (let i = 0; i < 3; i++) {
+        const prepared = library.prepare(credentialMessage(location, i, voter.address));
+        const native = split(addon.blindRsaBlind(key.modulus, prepared), size);
+        const js = await library.blind(publicKey, prepared);
+        const requests = [native, { blindedMessage: js.blindedMsg, inverse: js.inv }];
+        for (const request of requests) {
+          expect(request.blindedMessage.length).to.equal(size);
+          expect(request.inverse.length).to.equal(size);
+          const blindSig = blindSign(key, request.blindedMessage);
+          const fromNative = addon.blindRsaFinalize(key.modulus, prepared, blindSig, request.inverse);
+          const fromJs = await library.finalize(publicKey, prepared, blindSig, request.inverse);
+          expect(bytesEqual(fromNative, fromJs)).to.equal(true);
+          expect(await library.verify(publicKey, fromNative, prepared)).to.equal(true);
+        }
+        expect(bytesEqual(native.blindedMessage, requests[1].blindedMessage)).to.equal(false);
+      }
+    }
+  });
+
+  it("blinds afresh each time and refuses what blindrsa-ts refuses", async () => {
+    const prepared = library.prepare(credentialMessage(location, 0, voter.address));
+    const first = addon.blindRsaBlind(registrar.modulus, prepared);
+    const second = addon.blindRsaBlind(registrar.modulus, prepared);
+    expect(bytesEqual(first.slice(0, 256), second.slice(0, 256))).to.equal(false);
+    expect(bytesEqual(first.slice(256), second.slice(256))).to.equal(false);
+    expect(() => addon.blindRsaBlind(registrar.modulus.slice(1), prepared)).to.throw(
+      "modulus must be 256, 384 or 512 bytes, got 255",
+    );
+    const request = split(first, 256);
+    const wrong = blindSign(
+      generateRegistrarKey(2048),
+      request.blindedMessage.map((b, i) => (i === 0 ? b & 0x3f : b)),
+    );
+    expect(() => addon.blindRsaFinalize(registrar.modulus, prepared, wrong, request.inverse)).to.throw(
+      "invalid signature",
+    );
+    expect(() =>
+      addon.blindRsaFinalize(registrar.modulus, prepared, wrong.slice(1), request.inverse),
+    ).to.throw("blind signature must be 256 bytes, got 255");
+    const publicKey = await registrarPublicKey(registrar.modulus);
+    let refused = false;
+    try {
+      await library.finalize(publicKey, prepared, wrong, request.inverse);
+    } catch {
+      refused = true;
+    }
+    expect(refused).to.equal(true);
   });
 });

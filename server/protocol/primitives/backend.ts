@@ -9,8 +9,9 @@ import sodium from "libsodium-wrappers-sumo";
  * same bytes (test/protocol/backend.test.ts cross-checks them and
  * @noble/curves); the native one keeps points decoded within a call, uses
  * multi-scalar multiplication with precomputed tables for G and the election
- * key, and also recovers EIP-712 signers (secp256k1). Scalar arithmetic and
- * the protocol hashes use the wasm build.
+ * key, and also recovers EIP-712 signers (secp256k1) and runs the voter's
+ * blind RSA (credential.ts). Scalar arithmetic and the protocol hashes use the
+ * wasm build.
  *
  * BALLOT_LEDGER_CRYPTO_BACKEND=wasm|native forces one; `native` when the addon
  * cannot be loaded makes initCrypto() fail with the reason.
@@ -89,6 +90,15 @@ export interface NativeAddon {
   keccak256(data: Uint8Array): Uint8Array;
   ecrecover(digest: Uint8Array, signature: Uint8Array): Uint8Array | null;
   signDigest(privateKey: Uint8Array, digest: Uint8Array): Uint8Array;
+  /** RFC 9474 Blind (RSABSSA-SHA384-PSS, e = 65537) of a prepared message: blinded message || inverse. */
+  blindRsaBlind(modulus: Uint8Array, preparedMessage: Uint8Array): Uint8Array;
+  /** RFC 9474 Finalize: the signature over the prepared message; throws when it does not verify. */
+  blindRsaFinalize(
+    modulus: Uint8Array,
+    preparedMessage: Uint8Array,
+    blindSignature: Uint8Array,
+    inverse: Uint8Array,
+  ): Uint8Array;
   PointSums: new (slots: number) => PointSums;
 }
 
@@ -106,6 +116,8 @@ const ADDON_FUNCTIONS = [
   "keccak256",
   "ecrecover",
   "signDigest",
+  "blindRsaBlind",
+  "blindRsaFinalize",
   "PointSums",
 ] as const;
 
@@ -367,6 +379,19 @@ export function groupBackend(): GroupBackend {
  * which gives the same answers: test/protocol/backend.test.ts).
  */
 export function nativeSecp256k1(): Pick<NativeAddon, "keccak256" | "ecrecover" | "signDigest"> | null {
+  return activeNativeAddon();
+}
+
+/**
+ * The native core's blind RSA for the voter's side of a credential (RFC 9474 Blind and
+ * Finalize) when the native backend is active, else null (credential.ts then uses
+ * @cloudflare/blindrsa-ts, as in a browser; test/protocol/credential.test.ts cross-checks them).
+ */
+export function nativeBlindRsa(): Pick<NativeAddon, "blindRsaBlind" | "blindRsaFinalize"> | null {
+  return activeNativeAddon();
+}
+
+function activeNativeAddon(): NativeAddon | null {
   if (active === null || active.name !== "native") return null;
   const load = nativeBackend();
   return load.ok ? load.addon : null;

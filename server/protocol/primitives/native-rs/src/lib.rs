@@ -1,5 +1,6 @@
 //! Native crypto core of ballot-ledger (server/protocol/primitives/backend.ts): ristretto255 on
-//! curve25519-dalek and secp256k1 public-key recovery on k256, as a Node addon (napi-rs).
+//! curve25519-dalek, secp256k1 public-key recovery on k256 and the voter's side of RFC 9474 blind
+//! RSA on blind-rsa-signatures, as a Node addon (napi-rs).
 //! Built by scripts/build-native.cjs; the libsodium wasm backend computes the same bytes and
 //! test/protocol/backend.test.ts cross-checks the two (and @noble/curves, viem).
 //!
@@ -16,6 +17,12 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use blind_rsa_signatures::reexports::crypto_bigint::BoxedUint;
+use blind_rsa_signatures::reexports::rsa::RsaPublicKey;
+use blind_rsa_signatures::{
+    BlindMessage, BlindSignature, BlindingResult, DefaultRng, PublicKeySha384PSSDeterministic,
+    Secret,
+};
 use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT, RISTRETTO_BASEPOINT_TABLE};
 use curve25519_dalek::ristretto::{
     CompressedRistretto, RistrettoPoint, VartimeRistrettoPrecomputation,
@@ -525,4 +532,71 @@ impl PointSums {
         }
         Uint8Array::new(out)
     }
+}
+
+/// The registrar key of a credential (credential.ts): the big-endian modulus of 256, 384 or 512
+/// bytes, public exponent 65537, RSABSSA-SHA384-PSS (MGF1-SHA-384, salt 48 bytes). The message
+/// given is already prepared (credential.ts prepends the 32-byte random prefix: RFC 9474's
+/// Randomized variant), so the crate's Deterministic preparation (the message as it is) applies.
+fn registrar_key(modulus: &[u8]) -> Result<PublicKeySha384PSSDeterministic> {
+    if ![256, 384, 512].contains(&modulus.len()) {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "modulus must be 256, 384 or 512 bytes, got {}",
+                modulus.len()
+            ),
+        ));
+    }
+    let n = BoxedUint::from_be_slice(modulus, modulus.len() as u32 * 8)
+        .map_err(|_| Error::new(Status::InvalidArg, "modulus is not an integer".to_string()))?;
+    let key = RsaPublicKey::new(n, BoxedUint::from(65537u32))
+        .map_err(|e| Error::new(Status::InvalidArg, format!("invalid RSA modulus: {e}")))?;
+    Ok(PublicKeySha384PSSDeterministic::new(key))
+}
+
+/// RFC 9474 section 4.2 Blind, the voter's request for a credential: blinded message || inverse,
+/// each as long as the modulus, the bytes @cloudflare/blindrsa-ts's `blind` gives (its `inv` is
+/// the crate's secret, r^-1 mod n). The PSS salt and the blinding factor r come from the
+/// operating system's generator.
+#[napi(js_name = "blindRsaBlind")]
+pub fn blind_rsa_blind(modulus: Uint8Array, prepared_message: Uint8Array) -> Result<Uint8Array> {
+    let key = registrar_key(&modulus)?;
+    let blinded = key
+        .blind(&mut DefaultRng, &*prepared_message)
+        .map_err(|e| Error::from_reason(format!("blinding failed: {e}")))?;
+    let mut out = blinded.blind_message.0;
+    out.extend_from_slice(&blinded.secret.0);
+    Ok(Uint8Array::new(out))
+}
+
+/// RFC 9474 section 4.4 Finalize: the signature over the prepared message from the registrar's
+/// blind signature and the request's inverse, checked against the key (an error when it does
+/// not verify, as blindrsa-ts's `finalize` throws).
+#[napi(js_name = "blindRsaFinalize")]
+pub fn blind_rsa_finalize(
+    modulus: Uint8Array,
+    prepared_message: Uint8Array,
+    blind_signature: Uint8Array,
+    inverse: Uint8Array,
+) -> Result<Uint8Array> {
+    let key = registrar_key(&modulus)?;
+    for (what, value) in [("blind signature", &blind_signature), ("inverse", &inverse)] {
+        if value.len() != modulus.len() {
+            return Err(invalid_arg(what, modulus.len(), value.len()));
+        }
+    }
+    let request = BlindingResult {
+        blind_message: BlindMessage(Vec::new()),
+        secret: Secret(inverse.to_vec()),
+        msg_randomizer: None,
+    };
+    let signature = key
+        .finalize(
+            &BlindSignature(blind_signature.to_vec()),
+            &request,
+            &*prepared_message,
+        )
+        .map_err(|_| Error::from_reason("invalid signature".to_string()))?;
+    Ok(Uint8Array::new(signature.0))
 }
