@@ -45,7 +45,7 @@ export interface VotingOutcome {
   busy: { voterThreadsSeconds: number[]; mainThreadSeconds: number };
 }
 
-const VOTERS_AT_ONCE = 12;
+const VOTERS_AT_ONCE = 32;
 /** Threads for the voters' devices (voter-threads.ts): the voters' work off the services' main thread. */
 const VOTER_THREADS = 2;
 const TURNOUT_SHARE = 0.92;
