@@ -21,7 +21,7 @@ import { concatBytes, toHex, u32be, u64be, utf8 } from "./primitives/bytes";
  * private operation is in credential-issuer.ts (Node only). The voter's
  * blinding and finalizing run on the native core when it is active (the
  * blind-rsa-signatures crate, constant-time big integers: about 1 ms), else on
- * @cloudflare/blindrsa-ts (sjcl big integers: about 65 ms on this project's
+ * @cloudflare/blindrsa-ts (sjcl big integers: about 45 ms on this project's
  * VM, most of a simulated voter's CPU); both give requests the registrar
  * signs alike and the same signature from the same answer
  * (test/protocol/credential.test.ts).
