@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import {
@@ -90,12 +91,15 @@ export function loadRoll(file: string, styleCount?: number): RollEntry[] {
   }
 }
 
-/** Turns plain rows (voterId, style, code) into roll entries with hashed codes. */
+/**
+ * Turns plain rows (voterId, style, code) into roll entries with hashed codes,
+ * in the rows' order. Every row is checked before any is hashed; the hashes
+ * (scrypt on libuv's thread pool) run one per core at once.
+ */
 export async function hashRoll(
   rows: readonly { voterId: string; style: number; code: string }[],
   logN?: number,
 ): Promise<RollEntry[]> {
-  const entries: RollEntry[] = [];
   for (const row of rows) {
     if (!VOTER_ID_PATTERN.test(row.voterId))
       throw new RollError(`invalid voter id ${JSON.stringify(row.voterId)}`);
@@ -103,9 +107,17 @@ export async function hashRoll(
       throw new RollError(`voter ${row.voterId}: invalid style`);
     if (typeof row.code !== "string" || row.code.length < 6)
       throw new RollError(`voter ${row.voterId}: the one-time code must have at least 6 characters`);
-    const codeHash = await hashOneTimeCode(row.code, logN === undefined ? undefined : { logN, r: 8, p: 1 });
-    entries.push({ voterId: row.voterId, style: row.style, codeHash });
   }
+  const params = logN === undefined ? undefined : { logN, r: 8, p: 1 };
+  const entries: RollEntry[] = new Array(rows.length);
+  let next = 0;
+  const hasher = async () => {
+    for (let i = next++; i < rows.length; i = next++) {
+      const { voterId, style, code } = rows[i];
+      entries[i] = { voterId, style, codeHash: await hashOneTimeCode(code, params) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), rows.length) }, hasher));
   return entries;
 }
 
