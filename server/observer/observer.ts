@@ -38,7 +38,7 @@ import { verifyElection } from "../verification/pipeline";
 import { inspectCancellations, type CancellationCheck } from "../verification/reconciliation";
 import type { RecordHeader, Verification } from "../verification/report";
 import { electionRulesOf, headerOf, type ElectionRules } from "../verification/rules";
-import { VerifierPool } from "../verifier/pool";
+import { VerifierPool, workerSource } from "../verifier/pool";
 import { ObserverMetrics } from "./metrics";
 import { ObserverStore, type StoredAttestation, type StoredEvent } from "./store";
 
@@ -144,6 +144,8 @@ export class Observer {
     const election = getAddress(options.election);
     const store = ObserverStore.open(options.dataDir);
     const observer = new Observer({ ...options, election }, store);
+    // The workers' code is bundled meanwhile (the pool starts once the first range brings the rules).
+    if (options.threads !== 0) void workerSource();
     try {
       await observer.initialize();
     } catch (error) {

@@ -72,8 +72,14 @@ const MAX_IN_FLIGHT = 2;
  */
 type WorkerSource = { file: string } | { code: string };
 
+/**
+ * The name as an identifier, not inside a string: this file is in the
+ * bundle too, and a quoted "__filename" made into a path would not parse.
+ */
+const identifier = (name: string) => new RegExp(`(?<![\\w$"'])${name}(?![\\w$"'])`, "g");
+
 let sourceOfWorker: Promise<WorkerSource> | null = null;
-function workerSource(): Promise<WorkerSource> {
+export function workerSource(): Promise<WorkerSource> {
   sourceOfWorker ??= (async (): Promise<WorkerSource> => {
     const workerFile = path.join(__dirname, path.extname(__filename) === ".ts" ? "worker.ts" : "worker.js");
     if (!workerFile.endsWith(".ts")) return { file: workerFile };
@@ -97,8 +103,8 @@ function workerSource(): Promise<WorkerSource> {
                 loader: "ts",
                 contents: fs
                   .readFileSync(args.path, "utf8")
-                  .replaceAll("__filename", JSON.stringify(args.path))
-                  .replaceAll("__dirname", JSON.stringify(path.dirname(args.path))),
+                  .replace(identifier("__filename"), JSON.stringify(args.path))
+                  .replace(identifier("__dirname"), JSON.stringify(path.dirname(args.path))),
               }));
             },
           },
