@@ -178,17 +178,17 @@ async function obtainCredential(
       );
     pending = await startCredentialRequest(rules.context, modulus, style, wallet.votingKey);
     wallet.pendingRequest = pending;
-    writeWallet(options.walletFile, wallet); // before sending: a retry must send the same request
+    await writeWallet(options.walletFile, wallet); // before sending: a retry must send the same request
   }
   const issued = await requestBlindSignature(registrarUrl, {
     voterId,
     code,
     style: pending.styleIndex,
     blindedMessage: pending.blindedMessage,
-  }).catch((error) => {
+  }).catch(async (error) => {
     if (error instanceof ServiceError && error.code === "wrong-style") {
       wallet.pendingRequest = null; // blinded for the wrong key: start again with the right style
-      writeWallet(options.walletFile, wallet);
+      await writeWallet(options.walletFile, wallet);
     }
     return wrapService(error, "registrar");
   });
@@ -208,13 +208,13 @@ async function obtainCredential(
     transactionHash: issued.transactionHash,
     blockNumber: issued.blockNumber,
   };
-  writeWallet(options.walletFile, wallet);
+  await writeWallet(options.walletFile, wallet);
 }
 
 export async function castVote(options: VoteOptions): Promise<VoteResult> {
   await initCrypto();
   const rules = options.rules ?? (await loadElectionRules(options.client, options.election));
-  const wallet = openWallet(options.walletFile, rules.context);
+  const wallet = await openWallet(options.walletFile, rules.context);
   let credentialIssued = false;
   if (wallet.credential === null) {
     await obtainCredential(options, rules, wallet);
@@ -245,7 +245,7 @@ export async function castVote(options: VoteOptions): Promise<VoteResult> {
     answer: null as RelayReceipt | null,
   };
   wallet.ballots.push(entry);
-  writeWallet(options.walletFile, wallet);
+  await writeWallet(options.walletFile, wallet);
 
   let submitted;
   try {
@@ -255,7 +255,7 @@ export async function castVote(options: VoteOptions): Promise<VoteResult> {
     const held = await findHeldBallot(options, rules, prepared, error);
     if (held === null) wrapService(error, "relay");
     entry.relayUrl = held.relay?.url ?? null;
-    writeWallet(options.walletFile, wallet);
+    await writeWallet(options.walletFile, wallet);
     return {
       trackingCode: prepared.trackingCode,
       ballotHash: prepared.ballotHash,
@@ -278,7 +278,7 @@ export async function castVote(options: VoteOptions): Promise<VoteResult> {
     );
   entry.relayUrl = relayUrl;
   entry.answer = answer;
-  writeWallet(options.walletFile, wallet);
+  await writeWallet(options.walletFile, wallet);
   const relayAuthorized = await isRelay(options, check.relay);
   return {
     trackingCode: prepared.trackingCode,

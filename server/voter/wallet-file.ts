@@ -96,22 +96,26 @@ export function readWallet(file: string): VoterWallet | null {
   return parsed.data as VoterWallet;
 }
 
-export function writeWallet(file: string, wallet: VoterWallet): void {
+/** Writes the wallet atomically; asynchronous, so that the fsync does not hold up other work of the thread. */
+export async function writeWallet(file: string, wallet: VoterWallet): Promise<void> {
   const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
+  await fs.promises.mkdir(dir, { recursive: true });
   const temporary = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(temporary, "w", 0o600);
+  const handle = await fs.promises.open(temporary, "w", 0o600);
   try {
-    fs.writeSync(fd, JSON.stringify(wallet, null, 2) + "\n");
-    fs.fsyncSync(fd);
+    await handle.writeFile(JSON.stringify(wallet, null, 2) + "\n");
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
-  fs.renameSync(temporary, file);
+  await fs.promises.rename(temporary, file);
 }
 
 /** The wallet of this election in `file`, created (with a fresh voting key) when missing. */
-export function openWallet(file: string, location: { chainId: bigint; election: Address }): VoterWallet {
+export async function openWallet(
+  file: string,
+  location: { chainId: bigint; election: Address },
+): Promise<VoterWallet> {
   const existing = readWallet(file);
   if (existing !== null) {
     if (
@@ -133,6 +137,6 @@ export function openWallet(file: string, location: { chainId: bigint; election: 
     issuance: null,
     ballots: [],
   };
-  writeWallet(file, wallet);
+  await writeWallet(file, wallet);
   return wallet;
 }
