@@ -243,6 +243,10 @@ describe("ethers cross-check of the Ethereum side", function () {
     ]) {
       expect(() => decodeFunctionData({ abi: electionAbi, data: bad }), bad.slice(0, 20)).to.throw();
       expect(() => election.decodeFunctionData("castBallots", bad)).to.throw();
+      const badClient = { getTransaction: async () => ({ input: bad }) } as unknown as ChainPublicClient;
+      let refused: unknown = null;
+      await castBatchOf(badClient, `0x${"ab".repeat(32)}`).catch((error: unknown) => (refused = error));
+      expect(refused, bad.slice(0, 20)).to.be.an("error");
     }
   });
 
