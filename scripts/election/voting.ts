@@ -46,6 +46,8 @@ export interface VotingOutcome {
 }
 
 const VOTERS_AT_ONCE = 32;
+/** Voters trying invalid ballots at once (each voter's three attempts in turn). */
+const TAMPERERS_AT_ONCE = 8;
 /** Threads for the voters' devices (voter-threads.ts): the voters' work off the services' main thread. */
 const VOTER_THREADS = 2;
 const TURNOUT_SHARE = 0.92;
@@ -122,7 +124,13 @@ export async function simulateVoting(
       // batch for seconds, and the other relay (which holds nothing of this voter) would take it as new.
       await waitUntilOnChain(client, election, cast, "today's ballots");
       await relaysSeeChainTime();
-      for (const i of tamperers) for (const code of await tryInvalidBallots(i, walletOf(i))) refused(code);
+      // Drawn beforehand, as the voters' choices, so that a seed reproduces the same attempts.
+      const tamperChoices = tamperers.map((i) => drawChoices(manifest, voters[i].style, next));
+      const refusals: string[][] = [];
+      await inParallel(tamperers, TAMPERERS_AT_ONCE, async (i, k) => {
+        refusals[k] = await tryInvalidBallots(i, walletOf(i), tamperChoices[k]);
+      });
+      for (const code of refusals.flat()) refused(code);
       step(
         `day ${day + 1}: ${voting.length} voted, ${changing.length} re-voted, ${tamperers.length * 3} invalid attempts refused`,
       );
@@ -137,11 +145,10 @@ export async function simulateVoting(
    * tampered proof, a replayed sequence number, a second credential. Returns
    * the reason codes.
    */
-  async function tryInvalidBallots(i: number, walletFile: string): Promise<string[]> {
+  async function tryInvalidBallots(i: number, walletFile: string, choices: BallotChoices): Promise<string[]> {
     const codes: string[] = [];
     const wallet = JSON.parse(fs.readFileSync(walletFile, "utf8"));
     const credential = wallet.credential;
-    const choices = drawChoices(manifest, voters[i].style, next);
     const prepared = await prepareBallot(rules.context, wallet.votingKey, credential, choices, 1_000_000n);
     const tampered = hexToBytes(prepared.request.ballot);
     tampered[tampered.length - 1] ^= 1;
