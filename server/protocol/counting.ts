@@ -66,35 +66,66 @@ export interface CountOutcome<B = EncryptedBallot> {
   counted: { index: number; ballot: B }[];
 }
 
-export function applyCountingRules<B = EncryptedBallot>(inputs: readonly CountInput<B>[]): CountOutcome<B> {
-  const lastValid = new Map<string, number>();
-  const verdicts: BallotVerdict[] = [];
-  for (const input of inputs) {
+/**
+ * The counting rules applied one ballot at a time, in chain order: after
+ * each add, `verdicts` are those of applyCountingRules over the ballots added
+ * so far. An observer keeps one from round to round and adds only the new
+ * ballots; a re-vote rewrites the verdicts of the voter's earlier valid
+ * ballots (superseded by the new last one).
+ */
+export class CountingFold<B = EncryptedBallot> {
+  /** verdicts[p]: the verdict of the p-th ballot added. */
+  readonly verdicts: BallotVerdict[] = [];
+  /** Per recorded nullifier (lower case), the positions of its valid ballots, in chain order. */
+  private readonly valid = new Map<string, number[]>();
+
+  /**
+   * Adds the next ballot in chain order. Returns the position of the ballot
+   * that counted until now and no longer does (this one replaces it), else -1.
+   */
+  add(input: CountInput<B>): number {
     const { check } = input;
     if (!check.ok) {
-      verdicts.push({ index: input.index, status: "excluded", code: check.code, reason: check.reason });
-      continue;
+      this.verdicts.push({ index: input.index, status: "excluded", code: check.code, reason: check.reason });
+      return -1;
     }
-    if (check.nullifier.toLowerCase() !== input.nullifier.toLowerCase()) {
-      verdicts.push({
+    const key = input.nullifier.toLowerCase();
+    if (check.nullifier.toLowerCase() !== key) {
+      this.verdicts.push({
         index: input.index,
         status: "excluded",
         code: "nullifier-mismatch",
         reason: `recorded nullifier ${input.nullifier} is not the signer's ${check.nullifier}`,
       });
-      continue;
+      return -1;
     }
-    lastValid.set(input.nullifier.toLowerCase(), input.index);
-    verdicts.push({ index: input.index, status: "counted" });
+    const position = this.verdicts.length;
+    this.verdicts.push({ index: input.index, status: "counted" });
+    const earlier = this.valid.get(key);
+    if (earlier === undefined) {
+      this.valid.set(key, [position]);
+      return -1;
+    }
+    for (const p of earlier)
+      this.verdicts[p] = { index: this.verdicts[p].index, status: "superseded", supersededBy: input.index };
+    earlier.push(position);
+    return earlier[earlier.length - 2];
   }
+
+  /** The position of the ballot that counts for this recorded nullifier, or -1 when none does. */
+  countedPosition(nullifier: Hex): number {
+    const positions = this.valid.get(nullifier.toLowerCase());
+    return positions === undefined ? -1 : positions[positions.length - 1];
+  }
+}
+
+export function applyCountingRules<B = EncryptedBallot>(inputs: readonly CountInput<B>[]): CountOutcome<B> {
+  const fold = new CountingFold<B>();
+  for (const input of inputs) fold.add(input);
   const counted: CountOutcome<B>["counted"] = [];
   inputs.forEach((input, position) => {
-    const verdict = verdicts[position];
-    if (verdict.status !== "counted" || !input.check.ok) return;
-    const last = lastValid.get(input.nullifier.toLowerCase())!;
-    if (last !== input.index)
-      verdicts[position] = { index: input.index, status: "superseded", supersededBy: last };
-    else counted.push({ index: input.index, ballot: input.check.ballot });
+    if (fold.verdicts[position].status === "counted" && input.check.ok)
+      counted.push({ index: input.index, ballot: input.check.ballot });
   });
-  return { verdicts, counted };
+  return { verdicts: fold.verdicts, counted };
 }

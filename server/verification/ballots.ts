@@ -1,7 +1,7 @@
-import { applyCountingRules, type CountInput } from "../protocol/counting";
 import type { ElectionContext } from "../protocol/context";
-import { sameHex, type Findings } from "./findings";
+import type { Findings } from "./findings";
 import { ballotSubject } from "./ledger";
+import { LedgerFold } from "./ledger-fold";
 import { cancelledNullifiers } from "./reconciliation";
 import type { LedgerBallot, LedgerVerdict, RecordHeader } from "./report";
 
@@ -25,85 +25,58 @@ export function verdictsOf(
   ballots: readonly LedgerBallot[],
   cancelled: ReadonlySet<string> = new Set(),
 ): LedgerVerdict[] {
-  const inputs: CountInput<LedgerBallot>[] = ballots.map((ballot) => {
-    const { check, computedHash } = ballot.inspection;
-    return {
-      index: ballot.index,
-      nullifier: ballot.nullifier,
-      check: !sameHex(computedHash, ballot.ballotHash)
-        ? {
-            ok: false,
-            code: "bytes-mismatch",
-            reason: `the calldata bytes hash to ${computedHash}, the BallotCast event says ${ballot.ballotHash}`,
-          }
-        : check.ok
-          ? { ok: true, nullifier: check.nullifier, ballot }
-          : { ok: false, code: check.code, reason: check.reason },
-    };
-  });
-  // A nullifier cancelled at a precinct (protocol.md 11.4): its ballots count as nothing.
-  return applyCountingRules(inputs).verdicts.map((verdict, position) =>
-    verdict.status === "counted" && cancelled.has(ballots[position].nullifier.toLowerCase())
-      ? { index: verdict.index, status: "superseded", supersededBy: null }
-      : verdict,
-  );
+  const fold = new LedgerFold();
+  fold.advance(ballots, "last-ballot-counts");
+  return fold.verdicts(cancelled);
 }
 
 /** V5: the verdicts, with a fault for every excluded ballot and every sequence out of order. */
 export function checkBallots(
   header: RecordHeader,
-  ballots: readonly LedgerBallot[],
+  fold: LedgerFold,
   context: ElectionContext,
   findings: Findings,
 ): LedgerVerdict[] {
-  const verdicts = verdictsOf(ballots, cancelledNullifiers(header.channels));
-  verdicts.forEach((verdict, position) => {
-    if (verdict.status !== "excluded") return;
-    const ballot = ballots[position];
+  const verdicts = fold.verdicts(cancelledNullifiers(header.channels));
+  for (const { ballot, position } of fold.excluded) {
+    const verdict = verdicts[position];
+    if (verdict.status !== "excluded") continue;
     const subject = ballotSubject(context, ballot);
     const target = { ballot: ballot.index };
     switch (verdict.code) {
       case "bytes-mismatch":
-        return findings.fault("V5.1", verdict.code, subject, verdict.reason, target);
+        findings.fault("V5.1", verdict.code, subject, verdict.reason, target);
+        break;
       case "invalid-signature":
-        return findings.fault("V5.2", verdict.code, subject, verdict.reason, target);
+        findings.fault("V5.2", verdict.code, subject, verdict.reason, target);
+        break;
       case "unknown-style":
       case "malformed-ballot":
-        return findings.fault("V5.3", verdict.code, subject, verdict.reason, target);
+        findings.fault("V5.3", verdict.code, subject, verdict.reason, target);
+        break;
       case "registrar-key-missing":
-        return findings.fault("V5.4", verdict.code, subject, verdict.reason, target);
+        findings.fault("V5.4", verdict.code, subject, verdict.reason, target);
+        break;
       case "invalid-credential":
-        return findings.fault("V5.5", verdict.code, subject, verdict.reason, target);
+        findings.fault("V5.5", verdict.code, subject, verdict.reason, target);
+        break;
       case "invalid-proof":
-        return findings.fault("V5.6", verdict.code, subject, verdict.reason, target);
+        findings.fault("V5.6", verdict.code, subject, verdict.reason, target);
+        break;
       case "nullifier-mismatch":
-        return findings.fault("V5.7", verdict.code, subject, verdict.reason, target);
+        findings.fault("V5.7", verdict.code, subject, verdict.reason, target);
+        break;
     }
-  });
-
-  // V5.8: sequence numbers per nullifier, as the contract should have enforced them.
-  const latest = new Map<string, bigint>();
-  for (const ballot of ballots) {
-    const key = ballot.nullifier.toLowerCase();
-    const sequence = BigInt(ballot.sequence);
-    const previous = latest.get(key);
-    if (previous !== undefined && header.revotePolicy === "none")
-      findings.fault(
-        "V5.8",
-        "revote-not-allowed",
-        ballotSubject(context, ballot),
-        `a second ballot under nullifier ${ballot.nullifier}, the policy allows none`,
-        { ballot: ballot.index },
-      );
-    else if (sequence < 1n || (previous !== undefined && sequence <= previous))
-      findings.fault(
-        "V5.8",
-        "sequence-not-higher",
-        ballotSubject(context, ballot),
-        `sequence ${sequence} after ${previous ?? 0n} under nullifier ${ballot.nullifier}`,
-        { ballot: ballot.index },
-      );
-    latest.set(key, previous === undefined || sequence > previous ? sequence : previous);
   }
+  for (const { ballot, code, sequence, previous } of fold.sequenceFaults)
+    findings.fault(
+      "V5.8",
+      code,
+      ballotSubject(context, ballot),
+      code === "revote-not-allowed"
+        ? `a second ballot under nullifier ${ballot.nullifier}, the policy allows none`
+        : `sequence ${sequence} after ${previous ?? 0n} under nullifier ${ballot.nullifier}`,
+      { ballot: ballot.index },
+    );
   return verdicts;
 }

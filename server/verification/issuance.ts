@@ -1,14 +1,15 @@
 import type { Hex } from "viem";
 import type { Manifest } from "../protocol/manifest";
 import type { Findings } from "./findings";
-import type { IssuanceSummary, LedgerBallot, LedgerVerdict, StyleSummary, VerificationInput } from "./report";
+import type { StyleCounts } from "./ledger-fold";
+import type { IssuanceSummary, StyleSummary, VerificationInput } from "./report";
 
 /**
  * V6, the issuance journal (docs/protocol.md 10.6): every journaled style
  * exists (V6.1), no voterIdHash is journaled twice (V6.2), and per ballot
  * style the counted ballots do not exceed the credentials issued (V6.3).
- * The per-style figures go by each ballot's own verdict (verdicts[k] is the
- * verdict of ballots[k]), never by its index: a record with a ballot line
+ * The per-style figures are the ledger fold's (ledger-fold.ts): they go by each
+ * ballot's own verdict, never by its index, so a record with a ballot line
  * missing has a gap in its indices (V4.1), not shifted figures.
  */
 
@@ -45,27 +46,17 @@ export async function summarizeIssuances(
 export function checkIssuance(
   manifest: Manifest,
   input: Pick<VerificationInput, "issuance">,
-  ballots: readonly LedgerBallot[],
-  verdicts: readonly LedgerVerdict[],
+  ballotsPerStyle: ReadonlyMap<number, StyleCounts>,
   findings: Findings,
 ): StyleSummary[] {
   const summaries: StyleSummary[] = manifest.ballotStyles.map((style, i) => ({
     style: i,
     id: style.id,
     issued: input.issuance.perStyle.get(i) ?? 0,
-    recorded: 0,
-    voters: 0,
-    counted: 0,
+    recorded: ballotsPerStyle.get(i)?.recorded ?? 0,
+    voters: ballotsPerStyle.get(i)?.voters ?? 0,
+    counted: ballotsPerStyle.get(i)?.counted ?? 0,
   }));
-  const votersPerStyle = summaries.map(() => new Set<string>());
-  ballots.forEach((ballot, position) => {
-    const style = ballot.inspection.styleIndex;
-    if (style === null || summaries[style] === undefined) return;
-    summaries[style].recorded++;
-    votersPerStyle[style].add(ballot.nullifier.toLowerCase());
-    if (verdicts[position]?.status === "counted") summaries[style].counted++;
-  });
-  votersPerStyle.forEach((voters, i) => (summaries[i].voters = voters.size));
   for (const [style, count] of input.issuance.perStyle)
     if (summaries[style] === undefined)
       findings.fault(

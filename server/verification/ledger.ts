@@ -1,9 +1,9 @@
 import type { Hex } from "viem";
 import { trackingCode } from "../protocol/ballot";
 import type { ElectionContext } from "../protocol/context";
-import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
 import { sameHex, type Findings } from "./findings";
-import type { LedgerBallot, RecordHeader } from "./report";
+import type { LedgerFold } from "./ledger-fold";
+import type { RecordHeader } from "./report";
 
 /**
  * V4, the ledger (docs/protocol.md 10.4): the record's BallotCast events are
@@ -27,36 +27,31 @@ export function ballotSubject(context: ElectionContext | null, ballot: { index: 
 /** Returns the running hash recomputed over the events (0x00..00 for none). */
 export function checkLedger(
   header: RecordHeader,
-  ballots: readonly LedgerBallot[],
+  fold: LedgerFold,
   context: ElectionContext | null,
   findings: Findings,
 ): Hex {
-  ballots.forEach((ballot, position) => {
-    if (ballot.index !== position)
-      findings.fault("V4.1", "ballot-index", `ballot ${ballot.index}`, `found at position ${position}`, {
-        ballot: ballot.index,
-      });
-  });
-  if (header.ballotCount !== ballots.length)
+  for (const { index, position } of fold.indexMismatches)
+    findings.fault("V4.1", "ballot-index", `ballot ${index}`, `found at position ${position}`, {
+      ballot: index,
+    });
+  if (header.ballotCount !== fold.size)
     findings.fault(
       "V4.3",
       "count-mismatch",
       "ledger",
-      `the contract counts ${header.ballotCount} ballots, the record has ${ballots.length} BallotCast events`,
+      `the contract counts ${header.ballotCount} ballots, the record has ${fold.size} BallotCast events`,
     );
-  for (const ballot of ballots)
-    if (!sameHex(ballot.inspection.computedRunningHash, ballot.runningHash)) {
-      findings.fault(
-        "V4.4",
-        "running-hash-diverges",
-        ballotSubject(context, ballot),
-        `the running hash recomputed over the events is ${ballot.inspection.computedRunningHash}, the event says ${ballot.runningHash}`,
-        { ballot: ballot.index },
-      );
-      break;
-    }
-  const runningHash =
-    ballots.length === 0 ? ZERO_RUNNING_HASH : ballots[ballots.length - 1].inspection.computedRunningHash;
+  const diverging = fold.firstDivergence;
+  if (diverging !== null)
+    findings.fault(
+      "V4.4",
+      "running-hash-diverges",
+      ballotSubject(context, diverging),
+      `the running hash recomputed over the events is ${diverging.inspection.computedRunningHash}, the event says ${diverging.runningHash}`,
+      { ballot: diverging.index },
+    );
+  const { runningHash } = fold;
   if (!sameHex(runningHash, header.runningHash))
     findings.fault(
       "V4.5",

@@ -8,7 +8,8 @@ import { checkBallots } from "./ballots";
 import { CHECK_NAMES, Findings, type CheckName } from "./findings";
 import { checkIssuance } from "./issuance";
 import { checkLedger } from "./ledger";
-import { checkReconciliation, type ReconciliationRow } from "./reconciliation";
+import { LedgerFold } from "./ledger-fold";
+import { cancelledNullifiers, checkReconciliation, type ReconciliationRow } from "./reconciliation";
 import type {
   CheckStatus,
   LedgerVerdict,
@@ -58,8 +59,11 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
   let reconciliation: ReconciliationRow[] = [];
   let tally: TallyOutcome | null = null;
   let canonical: VerificationReport["tally"] = null;
+  const fold = options.ledgerFold ?? new LedgerFold();
+  fold.advance(input.ballots, header.revotePolicy);
+  const cancelled = cancelledNullifiers(header.channels);
   if (manifest !== null) {
-    runningHash = checkLedger(header, input.ballots, context, findings);
+    runningHash = checkLedger(header, fold, context, findings);
     if (context === null && input.ballots.length > 0)
       findings.fault(
         "V4.2",
@@ -69,9 +73,10 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
       );
   }
   if (context !== null && manifest !== null) {
-    verdicts = checkBallots(header, input.ballots, context, findings);
-    styles = checkIssuance(manifest, input, input.ballots, verdicts, findings);
-    reconciliation = checkReconciliation(manifest, input, input.ballots, verdicts, findings);
+    verdicts = checkBallots(header, fold, context, findings);
+    const perStyle = fold.styleCounts(cancelled);
+    styles = checkIssuance(manifest, input, perStyle, findings);
+    reconciliation = checkReconciliation(manifest, input, perStyle, findings);
     const wantTally = options.computeTally || header.decryptionShares.length > 0 || header.result !== null;
     if (wantTally) {
       const aggregate = aggregateCounted(input, context, verdicts, findings, options.runningAggregate);
@@ -124,21 +129,19 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
   if (header.attestations.length === 0) checks.attestations = "pending";
   for (const finding of findings.list) if (finding.severity === "fault") checks[finding.kind] = "fails";
 
+  // The ballots' figures: of the verdicts when the context allows them (none otherwise), from the fold.
   const excluded: Record<string, number> = {};
   let countedTotal = 0;
   let superseded = 0;
-  for (const v of verdicts) {
-    if (v.status === "counted") countedTotal++;
-    else if (v.status === "superseded") superseded++;
-    else excluded[v.code] = (excluded[v.code] ?? 0) + 1;
+  if (verdicts.length > 0) {
+    for (const { position } of fold.excluded) {
+      const verdict = verdicts[position];
+      if (verdict.status === "excluded") excluded[verdict.code] = (excluded[verdict.code] ?? 0) + 1;
+    }
+    countedTotal = fold.countedBallots(cancelled);
+    superseded = fold.size - fold.excluded.length - countedTotal;
   }
-  const seenNullifiers = new Set<string>();
-  let revotes = 0;
-  for (const ballot of input.ballots) {
-    const key = ballot.nullifier.toLowerCase();
-    if (seenNullifiers.has(key)) revotes++;
-    seenNullifiers.add(key);
-  }
+  const revotes = fold.size - fold.distinctNullifiers;
 
   const report: VerificationReport = {
     reportVersion: 1,

@@ -6,7 +6,8 @@ import type { Manifest } from "../protocol/manifest";
 import { fromHex } from "../protocol/primitives/bytes";
 import type { RecordChannels } from "../protocol/record";
 import { sameHex, type Findings } from "./findings";
-import type { LedgerBallot, LedgerVerdict, VerificationInput } from "./report";
+import type { StyleCounts } from "./ledger-fold";
+import type { VerificationInput } from "./report";
 import type { ElectionRules } from "./rules";
 
 /**
@@ -77,8 +78,7 @@ export const cancelledNullifiers = (channels: RecordChannels): Set<string> =>
 export function checkReconciliation(
   manifest: Manifest,
   input: Pick<VerificationInput, "header" | "issuance" | "cancellationChecks">,
-  ballots: readonly LedgerBallot[],
-  verdicts: readonly LedgerVerdict[],
+  ballotsPerStyle: ReadonlyMap<number, StyleCounts>,
   findings: Findings,
 ): ReconciliationRow[] {
   const { channels } = input.header;
@@ -231,11 +231,7 @@ export function checkReconciliation(
   for (const paper of channels.paperBallots)
     if (rows[paper.style] !== undefined) rows[paper.style].paperBallots++;
   for (const c of channels.cancellations) if (rows[c.style] !== undefined) rows[c.style].cancellations++;
-  ballots.forEach((ballot, position) => {
-    const style = ballot.inspection.styleIndex;
-    if (style !== null && rows[style] !== undefined && verdicts[position]?.status === "counted")
-      rows[style].onlineCounted++;
-  });
+  for (const row of rows) row.onlineCounted = ballotsPerStyle.get(row.style)?.counted ?? 0;
   for (const row of rows) {
     const freshPaper = row.paperBallots - row.cancellations;
     row.unused = row.onlineRoll - row.credentialsIssued - freshPaper;

@@ -7,6 +7,7 @@ import type { Aggregate, DecryptionShare, TallyResult } from "../protocol/tally"
 import type { CanonicalTally } from "../protocol/tally-hash";
 import type { CheckName, Finding } from "./findings";
 import type { BallotInspection } from "./inspection";
+import type { LedgerFold } from "./ledger-fold";
 import type { CancellationCheck, ReconciliationRow } from "./reconciliation";
 import type { RunningAggregate } from "./result";
 
@@ -61,6 +62,11 @@ export interface VerificationOptions {
    * ballots counted or no longer counted since (the observer keeps it between rounds).
    */
   runningAggregate?: RunningAggregate;
+  /**
+   * The ledger fold of the last verification (ledger-fold.ts): when the
+   * ballots continue the ones it folded, only the new ones are folded (the observer keeps it between rounds).
+   */
+  ledgerFold?: LedgerFold;
 }
 
 export type CheckStatus = "holds" | "fails" | "pending";

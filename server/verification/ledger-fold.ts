@@ -1,0 +1,212 @@
+import type { Hex } from "viem";
+import { CountingFold, type CountInput } from "../protocol/counting";
+import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
+import { sameHex } from "./findings";
+import type { LedgerBallot, LedgerVerdict, RecordHeader } from "./report";
+
+type RevotePolicy = RecordHeader["revotePolicy"];
+
+/**
+ * What V4 to V6 and V10 need of the recorded ballots (docs/protocol.md 10.4 to
+ * 10.6, 11.6), folded over them one ballot at a time in chain order, so that
+ * an observer whose index grows by k ballots does O(k) work a round, not a
+ * pass over every ballot. The findings are made from this state by
+ * ledger.ts, ballots.ts, issuance.ts and reconciliation.ts; `audit verify`,
+ * the trustees and the commission fold a whole record at once with the same
+ * code. The state grows with the voters (one entry per recorded nullifier,
+ * as the counting rules need) and with the faulty ballots, not with the
+ * valid ones beyond one verdict each.
+ */
+interface VoterState {
+  /** The highest sequence recorded so far under this nullifier (V5.8). */
+  latestSequence: bigint;
+  /** The ballot styles of its recorded ballots (almost always one). */
+  styles: number[];
+  /** The style of its ballot that counts now, when one does. */
+  countedStyle: number | null;
+}
+
+export interface StyleCounts {
+  /** Ballots recorded for the style (re-votes included). */
+  recorded: number;
+  /** Distinct recorded nullifiers among them. */
+  voters: number;
+  /** Ballots of the style that count. */
+  counted: number;
+}
+
+/** A ballot out of sequence under its nullifier (V5.8). */
+export interface SequenceFault {
+  ballot: LedgerBallot;
+  code: "revote-not-allowed" | "sequence-not-higher";
+  sequence: bigint;
+  previous: bigint | undefined;
+}
+
+export class LedgerFold {
+  private policy: RevotePolicy | null = null;
+  private last: LedgerBallot | null = null;
+  private folded = 0;
+  private counting = new CountingFold<LedgerBallot>();
+  private voters = new Map<string, VoterState>();
+  private perStyle = new Map<number, StyleCounts>();
+  /** V4.1: the ballots whose index is not their position. */
+  indexMismatches: { index: number; position: number }[] = [];
+  /** V4.4: the first ballot whose recomputed running hash is not its event's. */
+  firstDivergence: LedgerBallot | null = null;
+  /** V5.1 to V5.7: the excluded ballots and their positions, in chain order (an exclusion is final). */
+  excluded: { ballot: LedgerBallot; position: number }[] = [];
+  /** V5.8, in chain order. */
+  sequenceFaults: SequenceFault[] = [];
+  /** Ballots counted, before the cancellations are applied. */
+  private countedTotal = 0;
+
+  /** Ballots folded so far. */
+  get size(): number {
+    return this.folded;
+  }
+
+  /** Recorded nullifiers seen so far. */
+  get distinctNullifiers(): number {
+    return this.voters.size;
+  }
+
+  /** The running hash recomputed over the folded events (0x00..00 for none). */
+  get runningHash(): Hex {
+    return this.last === null ? ZERO_RUNNING_HASH : this.last.inspection.computedRunningHash;
+  }
+
+  /**
+   * Brings the fold to exactly `ballots`: adds those after the ones folded
+   * when `ballots` continues them (the same objects, as the observer's index
+   * keeps them), else folds them all afresh.
+   */
+  advance(ballots: readonly LedgerBallot[], policy: RevotePolicy): void {
+    const continues =
+      this.policy === policy &&
+      this.folded <= ballots.length &&
+      (this.folded === 0 || ballots[this.folded - 1] === this.last);
+    if (!continues) this.reset(policy);
+    for (let position = this.folded; position < ballots.length; position++) this.add(ballots[position]);
+  }
+
+  private reset(policy: RevotePolicy): void {
+    this.policy = policy;
+    this.last = null;
+    this.folded = 0;
+    this.counting = new CountingFold<LedgerBallot>();
+    this.voters = new Map();
+    this.perStyle = new Map();
+    this.indexMismatches = [];
+    this.firstDivergence = null;
+    this.excluded = [];
+    this.sequenceFaults = [];
+    this.countedTotal = 0;
+  }
+
+  private add(ballot: LedgerBallot): void {
+    const position = this.folded++;
+    this.last = ballot;
+    if (ballot.index !== position) this.indexMismatches.push({ index: ballot.index, position });
+    const { check, computedHash, computedRunningHash, styleIndex } = ballot.inspection;
+    if (this.firstDivergence === null && !sameHex(computedRunningHash, ballot.runningHash))
+      this.firstDivergence = ballot;
+
+    // V5.1 to V5.7 and the counting rules (counting.ts).
+    const input: CountInput<LedgerBallot> = {
+      index: ballot.index,
+      nullifier: ballot.nullifier,
+      check: !sameHex(computedHash, ballot.ballotHash)
+        ? {
+            ok: false,
+            code: "bytes-mismatch",
+            reason: `the calldata bytes hash to ${computedHash}, the BallotCast event says ${ballot.ballotHash}`,
+          }
+        : check.ok
+          ? { ok: true, nullifier: check.nullifier, ballot }
+          : { ok: false, code: check.code, reason: check.reason },
+    };
+    const replaced = this.counting.add(input);
+    const key = ballot.nullifier.toLowerCase();
+    let voter = this.voters.get(key);
+
+    // V5.8: sequences per nullifier, as the contract should have enforced them.
+    const sequence = BigInt(ballot.sequence);
+    const previous = voter?.latestSequence;
+    if (previous !== undefined && this.policy === "none")
+      this.sequenceFaults.push({ ballot, code: "revote-not-allowed", sequence, previous });
+    else if (sequence < 1n || (previous !== undefined && sequence <= previous))
+      this.sequenceFaults.push({ ballot, code: "sequence-not-higher", sequence, previous });
+    if (voter === undefined) {
+      voter = { latestSequence: sequence, styles: [], countedStyle: null };
+      this.voters.set(key, voter);
+    } else if (sequence > voter.latestSequence) voter.latestSequence = sequence;
+
+    const verdict = this.counting.verdicts[position];
+    if (verdict.status === "excluded") this.excluded.push({ ballot, position });
+    if (styleIndex !== null) {
+      const counts = this.countsOf(styleIndex);
+      counts.recorded++;
+      if (!voter.styles.includes(styleIndex)) {
+        voter.styles.push(styleIndex);
+        counts.voters++;
+      }
+    }
+    if (verdict.status === "counted") {
+      if (replaced >= 0) {
+        if (voter.countedStyle !== null) this.countsOf(voter.countedStyle).counted--;
+      } else this.countedTotal++;
+      voter.countedStyle = styleIndex;
+      if (styleIndex !== null) this.countsOf(styleIndex).counted++;
+    }
+  }
+
+  private countsOf(style: number): StyleCounts {
+    let counts = this.perStyle.get(style);
+    if (counts === undefined) {
+      counts = { recorded: 0, voters: 0, counted: 0 };
+      this.perStyle.set(style, counts);
+    }
+    return counts;
+  }
+
+  /**
+   * The verdict of every folded ballot (verdicts[k] of the k-th), a fresh
+   * array: a counted ballot under a nullifier cancelled at a precinct
+   * (protocol.md 11.4) is superseded by nothing.
+   */
+  verdicts(cancelled: ReadonlySet<string>): LedgerVerdict[] {
+    const verdicts: LedgerVerdict[] = this.counting.verdicts.slice();
+    for (const nullifier of cancelled) {
+      const position = this.counting.countedPosition(nullifier as Hex);
+      if (position >= 0)
+        verdicts[position] = { index: verdicts[position].index, status: "superseded", supersededBy: null };
+    }
+    return verdicts;
+  }
+
+  /** The counts of every style a folded ballot has, the cancellations applied. */
+  styleCounts(cancelled: ReadonlySet<string>): Map<number, StyleCounts> {
+    const counts = new Map([...this.perStyle].map(([style, c]) => [style, { ...c }]));
+    for (const style of this.cancelledStyles(cancelled)) counts.get(style)!.counted--;
+    return counts;
+  }
+
+  /** Ballots that count, the cancellations applied. */
+  countedBallots(cancelled: ReadonlySet<string>): number {
+    let cancelledCounted = 0;
+    for (const nullifier of cancelled)
+      if (this.counting.countedPosition(nullifier as Hex) >= 0) cancelledCounted++;
+    return this.countedTotal - cancelledCounted;
+  }
+
+  private cancelledStyles(cancelled: ReadonlySet<string>): number[] {
+    const styles: number[] = [];
+    for (const nullifier of cancelled) {
+      const style = this.voters.get(nullifier)?.countedStyle;
+      if (this.counting.countedPosition(nullifier as Hex) >= 0 && style !== null && style !== undefined)
+        styles.push(style);
+    }
+    return styles;
+  }
+}

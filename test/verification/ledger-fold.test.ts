@@ -1,0 +1,100 @@
+import { expect } from "chai";
+import { hexToBytes } from "../../server/protocol/primitives/bytes";
+import { initCrypto } from "../../server/protocol/primitives/sodium";
+import type { ElectionRecord } from "../../server/protocol/record";
+import { ZERO_RUNNING_HASH } from "../../server/protocol/running-hash";
+import { recoverAttestationSigners } from "../../server/verification/attestations";
+import { directChecker, inspectBallots, noContextChecker } from "../../server/verification/inspection";
+import { summarizeIssuances } from "../../server/verification/issuance";
+import { LedgerFold } from "../../server/verification/ledger-fold";
+import { verifyElection } from "../../server/verification/pipeline";
+import { ledgerBallotOf } from "../../server/verification/record";
+import { inspectCancellations } from "../../server/verification/reconciliation";
+import type { LedgerBallot, VerificationInput } from "../../server/verification/report";
+import { electionRulesOf, headerOf } from "../../server/verification/rules";
+import { conformanceCases } from "../conformance/cases";
+
+/**
+ * The observer keeps a LedgerFold from round to round (ledger-fold.ts) and
+ * folds only the ballots indexed since: over every conformance record, grown
+ * one ballot at a time, the verification with the kept fold is the one made
+ * afresh, report and verdicts alike; a fold given ballots that do not
+ * continue what it folded (a ballot checked again, a shorter index, another
+ * policy) starts again.
+ */
+describe("verification: the ledger fold kept between rounds", function () {
+  this.timeout(300_000);
+  let cases: Awaited<ReturnType<typeof conformanceCases>>;
+
+  before(async () => {
+    await initCrypto();
+    cases = await conformanceCases();
+  });
+
+  async function inputsOf(record: ElectionRecord) {
+    const header = headerOf(record);
+    const rules = electionRulesOf(header);
+    const inspections = await inspectBallots(
+      rules === null ? noContextChecker : directChecker(rules),
+      record.ballots,
+      ZERO_RUNNING_HASH,
+    );
+    const ballots = record.ballots.map((ballot, i) => ledgerBallotOf(ballot, inspections[i]));
+    const bytesOf = new Map(record.ballots.map((b) => [b.index, hexToBytes(b.ballot)]));
+    const base: Omit<VerificationInput, "ballots"> = {
+      header,
+      issuance: await summarizeIssuances(record.issuances),
+      rejectedByContract: new Map(),
+      attestationSigners: await recoverAttestationSigners(header),
+      ballotBytes: (indices) => indices.map((index) => bytesOf.get(index)!),
+      cancellationChecks: await inspectCancellations(rules, header.channels.cancellations),
+    };
+    return { ballots, base };
+  }
+
+  const same = (input: VerificationInput, fold: LedgerFold, what: string) => {
+    const fresh = verifyElection(input, { computeTally: true });
+    const folded = verifyElection(input, { computeTally: true, ledgerFold: fold });
+    expect(folded.report, what).to.deep.equal(fresh.report);
+    expect(folded.verdicts, what).to.deep.equal(fresh.verdicts);
+    expect(fold.size, what).to.equal(input.ballots.length);
+  };
+
+  it("every conformance record, one ballot more each round: the verification made afresh", async () => {
+    let compared = 0;
+    for (const { record, expected } of cases) {
+      const { ballots, base } = await inputsOf(record);
+      const fold = new LedgerFold();
+      for (let n = 0; n <= ballots.length; n++) {
+        same({ ...base, ballots: ballots.slice(0, n) }, fold, `${expected.name}, ${n} ballots`);
+        compared++;
+      }
+    }
+    expect(compared).to.be.greaterThan(cases.length);
+  });
+
+  it("starts again when the ballots do not continue what it folded", async () => {
+    const { record } = cases.find((c) => c.expected.name === "honest-revotes-absent-trustee")!;
+    const { ballots, base } = await inputsOf(record);
+    expect(ballots.length).to.be.greaterThan(3);
+    const fold = new LedgerFold();
+    same({ ...base, ballots }, fold, "all");
+    // A ballot checked again: the same index, another object, another outcome.
+    const rechecked: LedgerBallot[] = [...ballots];
+    const last = ballots.length - 1;
+    rechecked[last] = {
+      ...ballots[last],
+      inspection: {
+        ...ballots[last].inspection,
+        check: { ok: false, code: "invalid-proof", reason: "a proof does not verify" },
+      },
+    };
+    same({ ...base, ballots: rechecked }, fold, "the last ballot checked again");
+    same({ ...base, ballots: ballots.slice(0, 2) }, fold, "a shorter index");
+    const none = { ...base, header: { ...base.header, revotePolicy: "none" as const } };
+    same({ ...none, ballots: ballots.slice(0, 2) }, fold, "another policy");
+    expect(
+      verifyElection({ ...none, ballots }, { ledgerFold: fold }).report.findings.map((f) => f.code),
+    ).to.include("revote-not-allowed");
+  });
+});
