@@ -50,12 +50,16 @@ export class RunningAggregate {
   /** The base hash Q of the election the sums are of (it binds the manifest and the key). */
   private baseHash: string | null = null;
   private aggregator: Aggregator | null = null;
-  /** Counted ballots in the sums (the decodable ones) or in `undecodable`. */
-  private readonly counted = new Set<number>();
+  /** Counted ballots in the sums (the decodable ones) or in `undecodable`: indices, ascending, distinct. */
+  private counted: number[] = [];
   /** Counted ballots whose bytes do not decode (V8.1), with the reason. */
   readonly undecodable = new Map<number, string>();
 
-  /** Brings the sums to exactly the ballots `counted` (indices in chain order). */
+  /**
+   * Brings the sums to exactly the ballots `counted` (indices in chain order).
+   * The difference with the ballots summed is a merge of two sorted lists, so
+   * a round costs little more than the ballots that changed.
+   */
   update(
     input: Pick<VerificationInput, "ballotBytes">,
     context: ElectionContext,
@@ -64,17 +68,27 @@ export class RunningAggregate {
     if (this.baseHash !== toHex(context.baseHash)) {
       this.baseHash = toHex(context.baseHash);
       this.aggregator = new Aggregator(context.manifest);
-      this.counted.clear();
+      this.counted = [];
       this.undecodable.clear();
     }
     const aggregator = this.aggregator!;
-    const wanted = new Set(counted);
-    const added = counted.filter((index) => !this.counted.has(index));
-    const removed = [...this.counted].filter((index) => !wanted.has(index)).sort((x, y) => x - y);
+    const wanted = ascendingDistinct(counted);
+    const added: number[] = [];
+    const removed: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < this.counted.length || j < wanted.length) {
+      if (j === wanted.length || (i < this.counted.length && this.counted[i] < wanted[j]))
+        removed.push(this.counted[i++]);
+      else if (i === this.counted.length || wanted[j] < this.counted[i]) added.push(wanted[j++]);
+      else {
+        i++;
+        j++;
+      }
+    }
     let position = 0;
     for (const bytes of input.ballotBytes(removed)) {
       const index = removed[position++];
-      this.counted.delete(index);
       if (this.undecodable.delete(index)) continue;
       const decoded = decodeBallot(context, bytes);
       if (!decoded.ok) throw new Error(`ballot ${index} was added to the aggregate but no longer decodes`);
@@ -83,11 +97,11 @@ export class RunningAggregate {
     position = 0;
     for (const bytes of input.ballotBytes(added)) {
       const index = added[position++];
-      this.counted.add(index);
       const decoded = decodeBallot(context, bytes);
       if (decoded.ok) aggregator.add(decoded.ballot);
       else this.undecodable.set(index, decoded.reason);
     }
+    this.counted = wanted;
   }
 
   result(): Aggregate {
@@ -173,4 +187,12 @@ export function checkResult(
     return { own, matches: false };
   }
   return { own, matches: true };
+}
+
+/** The indices ascending, each once (chain order already is, unless the record's indices are out of order: V4.1). */
+function ascendingDistinct(indices: readonly number[]): number[] {
+  let ordered = true;
+  for (let k = 1; k < indices.length && ordered; k++) ordered = indices[k - 1] < indices[k];
+  if (ordered) return indices.slice();
+  return [...new Set(indices)].sort((x, y) => x - y);
 }
