@@ -33,6 +33,7 @@ import {
   type BallotInspection,
 } from "../verification/inspection";
 import { recoverAttestationSigners } from "../verification/attestations";
+import { LedgerFold } from "../verification/ledger-fold";
 import { RunningAggregate } from "../verification/result";
 import { verifyElection } from "../verification/pipeline";
 import { inspectCancellations, type CancellationCheck } from "../verification/reconciliation";
@@ -113,6 +114,8 @@ export class Observer {
   /** The verifier pool for the current rules, started once (and again only when the rules change). */
   private pool: { key: string; ready: Promise<VerifierPool> } | null = null;
   private runningAggregate = new RunningAggregate();
+  /** The ledger checks' state over the index's checked ballots, advanced by the new ones each round. */
+  private readonly ledgerFold = new LedgerFold();
   /** The signers of the indexed attestations (V9.1), recovered after each sync. */
   private attestationSigners: (Address | null)[] = [];
   private verification: Verification | null = null;
@@ -473,7 +476,7 @@ export class Observer {
         ballotBytes: (indices) => this.store.ballotBytes(indices),
         cancellationChecks: this.cancellationChecks,
       },
-      { computeTally: closed, runningAggregate: this.runningAggregate },
+      { computeTally: closed, runningAggregate: this.runningAggregate, ledgerFold: this.ledgerFold },
     );
     // While voting is open the tally is not computed, but the aggregate follows the counted ballots
     // (only the new and the superseded ones), so that it is ready when voting closes.
