@@ -466,17 +466,18 @@ export class Observer {
     const started = performance.now();
     const header = this.store.header();
     const closed = this.store.lastBlockTime() >= header.closesAt;
+    this.ledgerFold.advance(this.store.ledgerBallots(), header.revotePolicy);
     const verification = verifyElection(
       {
         header,
-        ballots: this.store.ledgerBallots(),
+        ledger: this.ledgerFold,
         issuance: this.store.issuanceSummary(),
         rejectedByContract: this.store.rejectionsByReason(),
         attestationSigners: this.attestationSigners,
         ballotBytes: (indices) => this.store.ballotBytes(indices),
         cancellationChecks: this.cancellationChecks,
       },
-      { computeTally: closed, runningAggregate: this.runningAggregate, ledgerFold: this.ledgerFold },
+      { computeTally: closed, runningAggregate: this.runningAggregate },
     );
     // While voting is open the tally is not computed, but the aggregate follows the counted ballots
     // (only the new and the superseded ones), so that it is ready when voting closes.

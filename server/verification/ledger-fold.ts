@@ -11,11 +11,11 @@ type RevotePolicy = RecordHeader["revotePolicy"];
  * 10.6, 11.6), folded over them one ballot at a time in chain order, so that
  * an observer whose index grows by k ballots does O(k) work a round, not a
  * pass over every ballot. The findings are made from this state by
- * ledger.ts, ballots.ts, issuance.ts and reconciliation.ts; `audit verify`,
- * the trustees and the commission fold a whole record at once with the same
- * code. The state grows with the voters (one entry per recorded nullifier,
- * as the counting rules need) and with the faulty ballots, not with the
- * valid ones beyond one verdict each.
+ * ledger.ts, ballots.ts, issuance.ts and reconciliation.ts. `audit verify`,
+ * the trustees and the commission fold a record's ballots as their checks
+ * come back (record.ts), so they keep no ballot. The state grows with the
+ * voters (one entry per recorded nullifier, as the counting rules need) and
+ * with the faulty ballots, not with the valid ones beyond one verdict each.
  */
 interface VoterState {
   /** The highest sequence recorded so far under this nullifier (V5.8). */
@@ -44,7 +44,9 @@ export interface SequenceFault {
 }
 
 export class LedgerFold {
-  private policy: RevotePolicy | null = null;
+  /** A fold of no ballot yet, for an election of this re-vote policy (advance() may change it). */
+  constructor(private policy: RevotePolicy | null = null) {}
+
   private last: LedgerBallot | null = null;
   private folded = 0;
   private counting = new CountingFold<LedgerBallot>();
@@ -104,7 +106,8 @@ export class LedgerFold {
     this.countedTotal = 0;
   }
 
-  private add(ballot: LedgerBallot): void {
+  /** Folds the next recorded ballot, in chain order. */
+  add(ballot: LedgerBallot): void {
     const position = this.folded++;
     this.last = ballot;
     if (ballot.index !== position) this.indexMismatches.push({ index: ballot.index, position });

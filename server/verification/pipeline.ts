@@ -8,7 +8,6 @@ import { checkBallots } from "./ballots";
 import { CHECK_NAMES, Findings, type CheckName } from "./findings";
 import { checkIssuance } from "./issuance";
 import { checkLedger } from "./ledger";
-import { LedgerFold } from "./ledger-fold";
 import { cancelledNullifiers, checkReconciliation, type ReconciliationRow } from "./reconciliation";
 import type {
   CheckStatus,
@@ -59,17 +58,16 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
   let reconciliation: ReconciliationRow[] = [];
   let tally: TallyOutcome | null = null;
   let canonical: VerificationReport["tally"] = null;
-  const fold = options.ledgerFold ?? new LedgerFold();
-  fold.advance(input.ballots, header.revotePolicy);
+  const fold = input.ledger;
   const cancelled = cancelledNullifiers(header.channels);
   if (manifest !== null) {
     runningHash = checkLedger(header, fold, context, findings);
-    if (context === null && input.ballots.length > 0)
+    if (context === null && fold.size > 0)
       findings.fault(
         "V4.2",
         "ballots-without-context",
         "ledger",
-        `${input.ballots.length} ballots recorded but no valid joint key to check them against`,
+        `${fold.size} ballots recorded but no valid joint key to check them against`,
       );
   }
   if (context !== null && manifest !== null) {
@@ -154,7 +152,7 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
     checks,
     findings: findings.list,
     ballots: {
-      recorded: input.ballots.length,
+      recorded: fold.size,
       counted: countedTotal,
       superseded,
       excluded,

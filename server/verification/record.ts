@@ -1,10 +1,12 @@
+import type { Hex } from "viem";
 import { ballotHash } from "../protocol/ballot";
-import { hexToBytes, toHex } from "../protocol/primitives/bytes";
+import { bytesEqual, hexToBytes } from "../protocol/primitives/bytes";
 import type { ElectionRecord, RecordBallot, RecordIssuance, RecordRejection } from "../protocol/record";
 import { ZERO_RUNNING_HASH } from "../protocol/running-hash";
 import { recoverAttestationSigners } from "./attestations";
 import { startInspection, withChecker, type BallotInspection, type CheckerOptions } from "./inspection";
 import { summarizeIssuances } from "./issuance";
+import { LedgerFold } from "./ledger-fold";
 import { inspectCancellations } from "./reconciliation";
 import { verifyElection } from "./pipeline";
 import type { LedgerBallot, RecordHeader, Verification } from "./report";
@@ -15,12 +17,14 @@ import { electionRulesOf, headerOf } from "./rules";
  * read offline), every trustee before decrypting and the commission before
  * publishing (the record read from the chain, spooled to a folder). The
  * record comes as a RecordSource whose long lists are streamed: the ballots
- * are read once in chunks and checked on every core (VerifierPool), and of
- * each only what counting needs is kept (its LedgerBallot, without bytes);
- * then verifyElection runs exactly as in the observer, and the bytes of the
- * counted ballots are read in a second pass for the aggregate (RunningAggregate,
- * result.ts). Memory: one LedgerBallot per recorded ballot and the journal's
- * keys, never the ballots' bytes (docs/performance.md, "Observer, audit and trustees").
+ * are read once in chunks and checked on every core (VerifierPool), and each
+ * is folded into the ledger fold as its check comes back (ledger-fold.ts),
+ * keeping its computed hash; then verifyElection runs exactly as in the
+ * observer, and the bytes of the counted ballots are read in a second pass
+ * for the aggregate (RunningAggregate, result.ts), each required to hash as
+ * in the first. Memory: the fold (a verdict per ballot, an entry per voter,
+ * the faulty ballots), 32 bytes per ballot and the journal's keys, never the
+ * ballots' bytes (docs/performance.md, "Observer, audit and trustees").
  */
 export interface RecordVerificationOptions extends CheckerOptions {
   /** Told about long steps (the trustee and commission tools print it). */
@@ -157,7 +161,8 @@ export async function verifyRecordSource(
     throw new RangeError(`chunkBallots must be a positive integer, not ${chunkBallots}`);
   const issuance = await summarizeIssuances(source.issuances());
   const total = source.counts.ballots;
-  const ballots: LedgerBallot[] = [];
+  const ledger = new LedgerFold(header.revotePolicy);
+  const hashes = new HashColumn(total);
   const positions = new IndexPositions();
   await withChecker(rules, total, options, async (checker, threads) => {
     const started = Date.now();
@@ -175,11 +180,14 @@ export async function verifyRecordSource(
     const keepOldest = async () => {
       const done = inFlight.shift()!;
       const inspections = await done.inspections;
-      done.chunk.forEach((ballot, i) => ballots.push(ledgerBallotOf(ballot, inspections[i])));
+      done.chunk.forEach((ballot, i) => {
+        ledger.add(ledgerBallotOf(ballot, inspections[i]));
+        hashes.push(inspections[i].computedHash);
+      });
       if (total > chunkBallots) {
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
         options.progress?.(
-          `checked ${ballots.length}/${total} ballots (${Math.round(ballots.length / seconds)}/s)`,
+          `checked ${ledger.size}/${total} ballots (${Math.round(ledger.size / seconds)}/s)`,
         );
       }
     };
@@ -204,11 +212,11 @@ export async function verifyRecordSource(
   return verifyElection(
     {
       header,
-      ballots,
+      ledger,
       issuance,
       rejectedByContract,
       attestationSigners: await recoverAttestationSigners(header),
-      ballotBytes: (indices) => checkedBytes(source, ballots, indices, positions),
+      ballotBytes: (indices) => checkedBytes(source, hashes, indices, positions),
       cancellationChecks: await inspectCancellations(rules, header.channels.cancellations),
     },
     { computeTally: true },
@@ -222,17 +230,40 @@ export async function verifyRecordSource(
  */
 function* checkedBytes(
   source: RecordSource,
-  ballots: readonly LedgerBallot[],
+  hashes: HashColumn,
   indices: readonly number[],
   positions: IndexPositions,
 ): Generator<Uint8Array> {
   const at = indices.map((index) => positions.positionOf(index));
   let k = 0;
   for (const bytes of source.ballotBytesAt(at)) {
-    const ballot = ballots[at[k++]];
-    if (toHex(ballotHash(bytes)) !== ballot.inspection.computedHash.toLowerCase())
-      throw new Error(`ballot ${ballot.index}: its bytes changed between the two reads of the record`);
+    const position = at[k++];
+    if (!bytesEqual(ballotHash(bytes), hashes.at(position)))
+      throw new Error(`ballot ${indices[k - 1]}: its bytes changed between the two reads of the record`);
     yield bytes;
   }
   if (k !== at.length) throw new Error(`the second read of the record gave ${k} of ${at.length} ballots`);
+}
+
+/** The computed ballot hash of every position, 32 bytes each in one buffer. */
+class HashColumn {
+  private bytes: Uint8Array;
+  private count = 0;
+
+  constructor(expected: number) {
+    this.bytes = new Uint8Array(32 * Math.max(expected, 1));
+  }
+
+  push(hash: Hex): void {
+    if (32 * (this.count + 1) > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes.set(hexToBytes(hash), 32 * this.count++);
+  }
+
+  at(position: number): Uint8Array {
+    return this.bytes.subarray(32 * position, 32 * position + 32);
+  }
 }

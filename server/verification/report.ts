@@ -38,8 +38,8 @@ export interface IssuanceSummary {
 
 export interface VerificationInput {
   header: RecordHeader;
-  /** Every recorded ballot, in chain order. */
-  ballots: readonly LedgerBallot[];
+  /** Every recorded ballot, folded in chain order (ledger-fold.ts). */
+  ledger: LedgerFold;
   issuance: IssuanceSummary;
   /** Ballots the contract rejected (BallotRejected), per reason name. */
   rejectedByContract: ReadonlyMap<string, number>;
@@ -62,11 +62,6 @@ export interface VerificationOptions {
    * ballots counted or no longer counted since (the observer keeps it between rounds).
    */
   runningAggregate?: RunningAggregate;
-  /**
-   * The ledger fold of the last verification (ledger-fold.ts): when the
-   * ballots continue the ones it folded, only the new ones are folded (the observer keeps it between rounds).
-   */
-  ledgerFold?: LedgerFold;
 }
 
 export type CheckStatus = "holds" | "fails" | "pending";

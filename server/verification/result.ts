@@ -20,7 +20,7 @@ import type { LedgerVerdict, RecordHeader, VerificationInput } from "./report";
  * recomputed, with the hash H32("result"; Q, bytes) (V8.4).
  */
 export function aggregateCounted(
-  input: Pick<VerificationInput, "ballotBytes" | "ballots">,
+  input: Pick<VerificationInput, "ballotBytes">,
   context: ElectionContext,
   verdicts: readonly LedgerVerdict[],
   findings: Findings,

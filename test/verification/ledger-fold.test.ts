@@ -41,7 +41,7 @@ describe("verification: the ledger fold kept between rounds", function () {
     );
     const ballots = record.ballots.map((ballot, i) => ledgerBallotOf(ballot, inspections[i]));
     const bytesOf = new Map(record.ballots.map((b) => [b.index, hexToBytes(b.ballot)]));
-    const base: Omit<VerificationInput, "ballots"> = {
+    const base: Omit<VerificationInput, "ledger"> = {
       header,
       issuance: await summarizeIssuances(record.issuances),
       rejectedByContract: new Map(),
@@ -52,12 +52,21 @@ describe("verification: the ledger fold kept between rounds", function () {
     return { ballots, base };
   }
 
-  const same = (input: VerificationInput, fold: LedgerFold, what: string) => {
-    const fresh = verifyElection(input, { computeTally: true });
-    const folded = verifyElection(input, { computeTally: true, ledgerFold: fold });
+  /** The verification with `kept` advanced to `ballots` is the one with a fold made afresh. */
+  const same = (
+    base: Omit<VerificationInput, "ledger">,
+    ballots: readonly LedgerBallot[],
+    kept: LedgerFold,
+    what: string,
+  ) => {
+    const freshFold = new LedgerFold();
+    freshFold.advance(ballots, base.header.revotePolicy);
+    const fresh = verifyElection({ ...base, ledger: freshFold }, { computeTally: true });
+    kept.advance(ballots, base.header.revotePolicy);
+    const folded = verifyElection({ ...base, ledger: kept }, { computeTally: true });
     expect(folded.report, what).to.deep.equal(fresh.report);
     expect(folded.verdicts, what).to.deep.equal(fresh.verdicts);
-    expect(fold.size, what).to.equal(input.ballots.length);
+    expect(kept.size, what).to.equal(ballots.length);
   };
 
   it("every conformance record, one ballot more each round: the verification made afresh", async () => {
@@ -66,7 +75,7 @@ describe("verification: the ledger fold kept between rounds", function () {
       const { ballots, base } = await inputsOf(record);
       const fold = new LedgerFold();
       for (let n = 0; n <= ballots.length; n++) {
-        same({ ...base, ballots: ballots.slice(0, n) }, fold, `${expected.name}, ${n} ballots`);
+        same(base, ballots.slice(0, n), fold, `${expected.name}, ${n} ballots`);
         compared++;
       }
     }
@@ -78,7 +87,7 @@ describe("verification: the ledger fold kept between rounds", function () {
     const { ballots, base } = await inputsOf(record);
     expect(ballots.length).to.be.greaterThan(3);
     const fold = new LedgerFold();
-    same({ ...base, ballots }, fold, "all");
+    same(base, ballots, fold, "all");
     // A ballot checked again: the same index, another object, another outcome.
     const rechecked: LedgerBallot[] = [...ballots];
     const last = ballots.length - 1;
@@ -89,12 +98,13 @@ describe("verification: the ledger fold kept between rounds", function () {
         check: { ok: false, code: "invalid-proof", reason: "a proof does not verify" },
       },
     };
-    same({ ...base, ballots: rechecked }, fold, "the last ballot checked again");
-    same({ ...base, ballots: ballots.slice(0, 2) }, fold, "a shorter index");
+    same(base, rechecked, fold, "the last ballot checked again");
+    same(base, ballots.slice(0, 2), fold, "a shorter index");
     const none = { ...base, header: { ...base.header, revotePolicy: "none" as const } };
-    same({ ...none, ballots: ballots.slice(0, 2) }, fold, "another policy");
-    expect(
-      verifyElection({ ...none, ballots }, { ledgerFold: fold }).report.findings.map((f) => f.code),
-    ).to.include("revote-not-allowed");
+    same(none, ballots.slice(0, 2), fold, "another policy");
+    fold.advance(ballots, "none");
+    expect(verifyElection({ ...none, ledger: fold }).report.findings.map((f) => f.code)).to.include(
+      "revote-not-allowed",
+    );
   });
 });
