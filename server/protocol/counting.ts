@@ -76,8 +76,11 @@ export interface CountOutcome<B = EncryptedBallot> {
 export class CountingFold<B = EncryptedBallot> {
   /** verdicts[p]: the verdict of the p-th ballot added. */
   readonly verdicts: BallotVerdict[] = [];
-  /** Per recorded nullifier (lower case), the positions of its valid ballots, in chain order. */
-  private readonly valid = new Map<string, number[]>();
+  /**
+   * Per recorded nullifier (lower case), the position of its valid ballot, or
+   * the positions of its valid ballots in chain order when it has several.
+   */
+  private readonly valid = new Map<string, number | number[]>();
 
   /**
    * Adds the next ballot in chain order. Returns the position of the ballot
@@ -103,19 +106,22 @@ export class CountingFold<B = EncryptedBallot> {
     this.verdicts.push({ index: input.index, status: "counted" });
     const earlier = this.valid.get(key);
     if (earlier === undefined) {
-      this.valid.set(key, [position]);
+      this.valid.set(key, position);
       return -1;
     }
-    for (const p of earlier)
+    const positions = typeof earlier === "number" ? [earlier] : earlier;
+    for (const p of positions)
       this.verdicts[p] = { index: this.verdicts[p].index, status: "superseded", supersededBy: input.index };
-    earlier.push(position);
-    return earlier[earlier.length - 2];
+    positions.push(position);
+    this.valid.set(key, positions);
+    return positions[positions.length - 2];
   }
 
   /** The position of the ballot that counts for this recorded nullifier, or -1 when none does. */
   countedPosition(nullifier: Hex): number {
     const positions = this.valid.get(nullifier.toLowerCase());
-    return positions === undefined ? -1 : positions[positions.length - 1];
+    if (positions === undefined) return -1;
+    return typeof positions === "number" ? positions : positions[positions.length - 1];
   }
 }
 

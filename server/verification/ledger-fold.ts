@@ -18,13 +18,17 @@ type RevotePolicy = RecordHeader["revotePolicy"];
  * with the faulty ballots, not with the valid ones beyond one verdict each.
  */
 interface VoterState {
-  /** The highest sequence recorded so far under this nullifier (V5.8). */
-  latestSequence: bigint;
-  /** The ballot styles of its recorded ballots (almost always one). */
-  styles: number[];
+  /** The highest sequence recorded so far under this nullifier (V5.8): a number while it is exact. */
+  latestSequence: bigint | number;
+  /** The ballot style of its recorded ballots, or their styles when they have several (null: none read). */
+  styles: number | number[] | null;
   /** The style of its ballot that counts now, when one does. */
   countedStyle: number | null;
 }
+
+/** A sequence as a number while it is exact (most of them), else as a bigint. */
+const compactSequence = (sequence: bigint): bigint | number =>
+  sequence <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sequence) : sequence;
 
 export interface StyleCounts {
   /** Ballots recorded for the style (re-votes included). */
@@ -135,25 +139,26 @@ export class LedgerFold {
 
     // V5.8: sequences per nullifier, as the contract should have enforced them.
     const sequence = BigInt(ballot.sequence);
-    const previous = voter?.latestSequence;
+    const previous = voter === undefined ? undefined : BigInt(voter.latestSequence);
     if (previous !== undefined && this.policy === "none")
       this.sequenceFaults.push({ ballot, code: "revote-not-allowed", sequence, previous });
     else if (sequence < 1n || (previous !== undefined && sequence <= previous))
       this.sequenceFaults.push({ ballot, code: "sequence-not-higher", sequence, previous });
     if (voter === undefined) {
-      voter = { latestSequence: sequence, styles: [], countedStyle: null };
+      voter = { latestSequence: compactSequence(sequence), styles: null, countedStyle: null };
       this.voters.set(key, voter);
-    } else if (sequence > voter.latestSequence) voter.latestSequence = sequence;
+    } else if (sequence > voter.latestSequence) voter.latestSequence = compactSequence(sequence);
 
     const verdict = this.counting.verdicts[position];
     if (verdict.status === "excluded") this.excluded.push({ ballot, position });
     if (styleIndex !== null) {
       const counts = this.countsOf(styleIndex);
       counts.recorded++;
-      if (!voter.styles.includes(styleIndex)) {
-        voter.styles.push(styleIndex);
-        counts.voters++;
-      }
+      const { styles } = voter;
+      if (styles === null) voter.styles = styleIndex;
+      else if (typeof styles === "number" ? styles !== styleIndex : !styles.includes(styleIndex))
+        voter.styles = typeof styles === "number" ? [styles, styleIndex] : [...styles, styleIndex];
+      if (styles === null || voter.styles !== styles) counts.voters++;
     }
     if (verdict.status === "counted") {
       if (replaced >= 0) {
