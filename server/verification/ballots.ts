@@ -2,8 +2,7 @@ import type { ElectionContext } from "../protocol/context";
 import type { Findings } from "./findings";
 import { ballotSubject } from "./ledger";
 import { LedgerFold } from "./ledger-fold";
-import { cancelledNullifiers } from "./reconciliation";
-import type { LedgerBallot, LedgerVerdict, RecordHeader } from "./report";
+import type { LedgerBallot, LedgerVerdict } from "./report";
 
 /**
  * V5, each recorded ballot (docs/protocol.md 10.5), checks in this order,
@@ -30,14 +29,17 @@ export function verdictsOf(
   return fold.verdicts(cancelled);
 }
 
-/** V5: the verdicts, with a fault for every excluded ballot and every sequence out of order. */
+/**
+ * V5: the verdicts (the nullifiers cancelled at a precinct applied), with a
+ * fault for every excluded ballot and every sequence out of order.
+ */
 export function checkBallots(
-  header: RecordHeader,
   fold: LedgerFold,
+  cancelled: ReadonlySet<string>,
   context: ElectionContext,
   findings: Findings,
 ): LedgerVerdict[] {
-  const verdicts = fold.verdicts(cancelledNullifiers(header.channels));
+  const verdicts = fold.verdicts(cancelled);
   for (const { ballot, position } of fold.excluded) {
     const verdict = verdicts[position];
     if (verdict.status !== "excluded") continue;

@@ -34,7 +34,8 @@ import { checkDecryptionShares } from "./shares";
  * ElectionRules from these three), V4 ledger, V5 ballots and the counting
  * rules, V6 issuance, V7 decryption shares, V8 tally and result, V9
  * attestations. Pure: no I/O, no clock; the per-ballot checks arrive already
- * made (inspection.ts), and the bytes of counted ballots are asked for only
+ * made (inspection.ts) and folded (ledger-fold.ts: the observer's fold grows
+ * from round to round), and the bytes of counted ballots are asked for only
  * when the tally is computed.
  */
 function stageOf(header: RecordHeader, hasContext: boolean, hasManifest: boolean): Stage {
@@ -71,7 +72,7 @@ export function verifyElection(input: VerificationInput, options: VerificationOp
       );
   }
   if (context !== null && manifest !== null) {
-    verdicts = checkBallots(header, fold, context, findings);
+    verdicts = checkBallots(fold, cancelled, context, findings);
     const perStyle = fold.styleCounts(cancelled);
     styles = checkIssuance(manifest, input, perStyle, findings);
     reconciliation = checkReconciliation(manifest, input, perStyle, findings);

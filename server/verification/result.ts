@@ -86,20 +86,26 @@ export class RunningAggregate {
         j++;
       }
     }
-    let position = 0;
-    for (const bytes of input.ballotBytes(removed)) {
-      const index = removed[position++];
-      if (this.undecodable.delete(index)) continue;
-      const decoded = decodeBallot(context, bytes);
-      if (!decoded.ok) throw new Error(`ballot ${index} was added to the aggregate but no longer decodes`);
-      aggregator.remove(decoded.ballot);
-    }
-    position = 0;
-    for (const bytes of input.ballotBytes(added)) {
-      const index = added[position++];
-      const decoded = decodeBallot(context, bytes);
-      if (decoded.ok) aggregator.add(decoded.ballot);
-      else this.undecodable.set(index, decoded.reason);
+    try {
+      let position = 0;
+      for (const bytes of input.ballotBytes(removed)) {
+        const index = removed[position++];
+        if (this.undecodable.delete(index)) continue;
+        const decoded = decodeBallot(context, bytes);
+        if (!decoded.ok) throw new Error(`ballot ${index} was added to the aggregate but no longer decodes`);
+        aggregator.remove(decoded.ballot);
+      }
+      position = 0;
+      for (const bytes of input.ballotBytes(added)) {
+        const index = added[position++];
+        const decoded = decodeBallot(context, bytes);
+        if (decoded.ok) aggregator.add(decoded.ballot);
+        else this.undecodable.set(index, decoded.reason);
+      }
+    } catch (error) {
+      // Part of the difference applied: the next update starts again from nothing.
+      this.baseHash = null;
+      throw error;
     }
     this.counted = wanted;
   }
