@@ -88,7 +88,9 @@ describe("network: a Clique reorganisation under an observer", function () {
     try {
       await observer.sync();
       // A lone signer may seal only if it sealed neither of the last 2 blocks (Clique's rule for 4
-      // signers): cut off one that did not, check it on its own node, try again otherwise.
+      // signers): cut off one that did not, check it on its own node, try again otherwise. Its sealing
+      // is stopped (miner_stop) until the commission's transaction is in its pool: a signer cut off
+      // while sealing may seal its one block empty before the transaction reaches it.
       const signerOf = (node: GethNode, blockNumber: bigint) =>
         node.client().request({
           method: "clique_getSigner" as never,
@@ -100,15 +102,20 @@ describe("network: a Clique reorganisation under an observer", function () {
           a.toLowerCase(),
         );
       };
+      const rejoin = async (node: GethNode) => {
+        await cutOff([node, audit], false);
+        await node.ipc("miner_start");
+        await network.waitForBlocks(2);
+      };
       let lone = network.validators[0];
       let minority: { hash: Hex; blockNumber: bigint; blockHash: Hex } | null = null;
       for (let attempt = 0; attempt < 8 && minority === null; attempt++) {
         const recent = await recentSigners(audit);
         lone = network.validators.find((v) => !recent.includes(v.spec.signer!.toLowerCase()))!;
+        await lone.ipc("miner_stop");
         await cutOff([lone, audit], true);
         if ((await recentSigners(lone)).includes(lone.spec.signer!.toLowerCase())) {
-          await cutOff([lone, audit], false);
-          await network.waitForBlocks(2);
+          await rejoin(lone);
           continue;
         }
         const commission = walletClientFor(
@@ -122,12 +129,12 @@ describe("network: a Clique reorganisation under an observer", function () {
           functionName: "grantRole",
           args: [roleId("OBSERVER_ROLE"), grantee],
         });
+        await lone.ipc("miner_start");
         try {
-          const receipt = await auditClient.waitForTransactionReceipt({ hash, timeout: 8_000 });
+          const receipt = await auditClient.waitForTransactionReceipt({ hash, timeout: 30_000 });
           minority = { hash, blockNumber: receipt.blockNumber, blockHash: receipt.blockHash };
         } catch {
-          await cutOff([lone, audit], false);
-          await network.waitForBlocks(3);
+          await rejoin(lone);
         }
       }
       expect(minority, "a lone validator sealed a block on its own").to.not.equal(null);
@@ -180,6 +187,7 @@ describe("network: a Clique reorganisation under an observer", function () {
     } finally {
       await observer.close();
       if (island !== null) await cutOff(island, false);
+      for (const validator of network.validators) await validator.ipc("miner_start");
     }
   });
 });
