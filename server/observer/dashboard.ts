@@ -96,6 +96,8 @@ export interface TrackAnswer {
  */
 class TrackingIndex {
   private baseHash: string | null = null;
+  /** The store's generation the ballots below are of (store.ts `generation`). */
+  private generation = -1;
   private verification: Verification | null = null;
   private ballots: { ballotHash: string; sequence: string; recordedAt: number }[] = [];
   private byCode = new Map<string, number[]>();
@@ -103,8 +105,9 @@ class TrackingIndex {
 
   constructor(private readonly observer: Observer) {}
 
-  private reset(baseHash: string | null): void {
+  private reset(baseHash: string | null, generation: number): void {
     this.baseHash = baseHash;
+    this.generation = generation;
     this.ballots = [];
     this.byCode.clear();
   }
@@ -116,24 +119,19 @@ class TrackingIndex {
     this.verdicts = new Map(verification.verdicts.map((v) => [v.index, v]));
     const context = verification.context;
     const baseHash = context === null ? null : toHex(context.baseHash);
-    if (baseHash !== this.baseHash) this.reset(baseHash);
+    const { store } = this.observer;
+    if (baseHash !== this.baseHash || store.checkedGeneration !== this.generation)
+      this.reset(baseHash, store.checkedGeneration);
     if (context === null) return verification;
-    // The ballots this verification judged, from the first on, without a gap.
-    const judged = this.observer.store.ledgerBallots().filter((b) => this.verdicts.has(b.index));
-    let count = 0;
-    while (count < judged.length && judged[count].index === count) count++;
-    const ledger = judged.slice(0, count);
-    const replaced =
-      ledger.length < this.ballots.length ||
-      this.ballots.some((b, i) => ledger[i].ballotHash.toLowerCase() !== b.ballotHash);
-    if (replaced) this.reset(baseHash);
-    for (const ballot of ledger.slice(this.ballots.length)) {
+    // The ballots after those indexed here that this verification judged, up to the first gap.
+    for (const ballot of store.checkedBallots(this.ballots.length - 1)) {
+      if (ballot.index !== this.ballots.length || !this.verdicts.has(ballot.index)) break;
       const code = trackingCode(context, ballot.ballotHash);
-      this.ballots[ballot.index] = {
+      this.ballots.push({
         ballotHash: ballot.ballotHash.toLowerCase(),
         sequence: ballot.sequence,
         recordedAt: ballot.timestamp,
-      };
+      });
       this.byCode.set(code, [...(this.byCode.get(code) ?? []), ballot.index]);
     }
     return verification;

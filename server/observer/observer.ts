@@ -114,8 +114,11 @@ export class Observer {
   /** The verifier pool for the current rules, started once (and again only when the rules change). */
   private pool: { key: string; ready: Promise<VerifierPool> } | null = null;
   private runningAggregate = new RunningAggregate();
-  /** The ledger checks' state over the index's checked ballots, advanced by the new ones each round. */
-  private readonly ledgerFold = new LedgerFold();
+  /**
+   * The ledger checks' state over the index's checked ballots, advanced by the
+   * ballots checked since each round, and the store's generation they are of.
+   */
+  private ledgerFold: { fold: LedgerFold; generation: number } | null = null;
   /** The signers of the indexed attestations (V9.1), recovered after each sync. */
   private attestationSigners: (Address | null)[] = [];
   private verification: Verification | null = null;
@@ -460,17 +463,31 @@ export class Observer {
     }
   }
 
+  /**
+   * The fold brought to every checked ballot of the index: only those checked
+   * since are read, unless the store's generation (a ballot read before was
+   * checked again, or the index cleared) or the policy changed.
+   */
+  private advancedLedgerFold(policy: RecordHeader["revotePolicy"]): LedgerFold {
+    const generation = this.store.checkedGeneration;
+    if (this.ledgerFold?.generation !== generation || this.ledgerFold.fold.policy !== policy)
+      this.ledgerFold = { fold: new LedgerFold(policy), generation };
+    const { fold } = this.ledgerFold;
+    for (const ballot of this.store.checkedBallots(fold.lastIndex)) fold.add(ballot);
+    return fold;
+  }
+
   /** Runs the shared verification over the index (again only when something changed). */
   verify(force = false): Verification {
     if (this.verification !== null && !this.dirty && !force) return this.verification;
     const started = performance.now();
     const header = this.store.header();
     const closed = this.store.lastBlockTime() >= header.closesAt;
-    this.ledgerFold.advance(this.store.ledgerBallots(), header.revotePolicy);
+    const ledger = this.advancedLedgerFold(header.revotePolicy);
     const verification = verifyElection(
       {
         header,
-        ledger: this.ledgerFold,
+        ledger,
         issuance: this.store.issuanceSummary(),
         rejectedByContract: this.store.rejectionsByReason(),
         attestationSigners: this.attestationSigners,

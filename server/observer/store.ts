@@ -95,12 +95,14 @@ interface BallotRow {
 
 export class ObserverStore {
   /**
-   * The checked ballots 0 .. n-1 as the verify round reads them (a ballot's row
-   * does not change once checked), and the issuance journal's counts through
-   * row `issuancesRead`: each round reads only the rows added since the last.
-   * Dropped by clear(), and from the first ballot checked again.
+   * Bumped when a ballot that checkedBallots() has handed out changes: checked
+   * again, a gap before it filled, or the index cleared. A fold of the ballots
+   * read (the observer's LedgerFold, the dashboard's tracking index) then
+   * starts again; otherwise it reads only the ballots after its last.
    */
-  private checkedLedger: LedgerBallot[] = [];
+  private generation = 0;
+  /** The highest index checkedBallots() has handed out in this generation. */
+  private handedThrough = -1;
   private journal = new IssuanceJournal();
   private issuancesRead = 0;
 
@@ -173,7 +175,7 @@ export class ObserverStore {
       for (const table of ["events", "ballots", "issuances", "rejections", "meta"])
         this.db.prepare(`DELETE FROM ${table}`).run();
     })();
-    this.checkedLedger = [];
+    this.startGeneration();
     this.journal = new IssuanceJournal();
     this.issuancesRead = 0;
   }
@@ -264,7 +266,7 @@ export class ObserverStore {
       `UPDATE ballots SET computed_hash = ?, computed_running_hash = ?, check_ok = ?, check_code = ?, check_reason = ?,
        signer_nullifier = ?, voting_address = ?, style = ? WHERE idx = ?`,
     );
-    for (const { index } of items) if (index < this.checkedLedger.length) this.checkedLedger.length = index;
+    if (items.some(({ index }) => index <= this.handedThrough)) this.startGeneration();
     this.db.transaction(() => {
       for (const { index, inspection } of items) {
         const check = inspection.check;
@@ -283,21 +285,31 @@ export class ObserverStore {
     })();
   }
 
+  private startGeneration(): void {
+    this.generation++;
+    this.handedThrough = -1;
+  }
+
+  /** See `generation`: a reader that folded checked ballots of another generation starts again. */
+  get checkedGeneration(): number {
+    return this.generation;
+  }
+
   /**
-   * Every checked ballot without its bytes, in chain order, in the compact form audit verify
-   * keeps (equal strings once). The unbroken run of checked ballots from 0 is
-   * kept between calls and only the rows after it are read; the array
-   * returned is valid until the next call.
+   * The checked ballots after index `afterIndex` (all of them by default), in
+   * chain order, without their bytes, in the compact form audit verify keeps
+   * (equal strings once). Nothing is kept here: a reader folds them as they come.
    */
-  ledgerBallots(): LedgerBallot[] {
+  checkedBallots(afterIndex = -1): LedgerBallot[] {
     const rows = this.db
       .prepare(
         `SELECT idx, nullifier, sequence, ballot_hash, running_hash, timestamp, computed_hash, computed_running_hash,
          check_ok, check_code, check_reason, signer_nullifier, voting_address, style
-         FROM ballots WHERE check_ok IS NOT NULL AND idx >= ? ORDER BY idx`,
+         FROM ballots WHERE check_ok IS NOT NULL AND idx > ? ORDER BY idx`,
       )
-      .all(this.checkedLedger.length) as BallotRow[];
-    const read = rows.map((row) =>
+      .all(afterIndex) as BallotRow[];
+    if (rows.length > 0) this.handedThrough = Math.max(this.handedThrough, rows[rows.length - 1].idx);
+    return rows.map((row) =>
       ledgerBallotOf(
         {
           index: row.idx,
@@ -315,11 +327,6 @@ export class ObserverStore {
         },
       ),
     );
-    // Kept: the read rows that continue the run (a ballot not checked yet ends it).
-    let kept = 0;
-    while (kept < read.length && read[kept].index === this.checkedLedger.length + kept) kept++;
-    for (let i = 0; i < kept; i++) this.checkedLedger.push(read[i]);
-    return kept === read.length ? this.checkedLedger : [...this.checkedLedger, ...read.slice(kept)];
   }
 
   /** Where a ballot was recorded: its block and its castBallots transaction; null when not in the index. */

@@ -24,9 +24,7 @@ export function verdictsOf(
   ballots: readonly LedgerBallot[],
   cancelled: ReadonlySet<string> = new Set(),
 ): LedgerVerdict[] {
-  const fold = new LedgerFold();
-  fold.advance(ballots, "last-ballot-counts");
-  return fold.verdicts(cancelled);
+  return LedgerFold.of(ballots, "last-ballot-counts").verdicts(cancelled);
 }
 
 /**

@@ -48,8 +48,15 @@ export interface SequenceFault {
 }
 
 export class LedgerFold {
-  /** A fold of no ballot yet, for an election of this re-vote policy (advance() may change it). */
-  constructor(private policy: RevotePolicy | null = null) {}
+  /** A fold of no ballot yet, for an election of this re-vote policy. */
+  constructor(readonly policy: RevotePolicy) {}
+
+  /** The fold of exactly these ballots, in chain order. */
+  static of(ballots: readonly LedgerBallot[], policy: RevotePolicy): LedgerFold {
+    const fold = new LedgerFold(policy);
+    for (const ballot of ballots) fold.add(ballot);
+    return fold;
+  }
 
   private last: LedgerBallot | null = null;
   private folded = 0;
@@ -82,32 +89,9 @@ export class LedgerFold {
     return this.last === null ? ZERO_RUNNING_HASH : this.last.inspection.computedRunningHash;
   }
 
-  /**
-   * Brings the fold to exactly `ballots`: adds those after the ones folded
-   * when `ballots` continues them (the same objects, as the observer's index
-   * keeps them), else folds them all afresh.
-   */
-  advance(ballots: readonly LedgerBallot[], policy: RevotePolicy): void {
-    const continues =
-      this.policy === policy &&
-      this.folded <= ballots.length &&
-      (this.folded === 0 || ballots[this.folded - 1] === this.last);
-    if (!continues) this.reset(policy);
-    for (let position = this.folded; position < ballots.length; position++) this.add(ballots[position]);
-  }
-
-  private reset(policy: RevotePolicy): void {
-    this.policy = policy;
-    this.last = null;
-    this.folded = 0;
-    this.counting = new CountingFold<LedgerBallot>();
-    this.voters = new Map();
-    this.perStyle = new Map();
-    this.indexMismatches = [];
-    this.firstDivergence = null;
-    this.excluded = [];
-    this.sequenceFaults = [];
-    this.countedTotal = 0;
+  /** The index of the last ballot folded, -1 for none: the observer reads the checked ballots after it. */
+  get lastIndex(): number {
+    return this.last === null ? -1 : this.last.index;
   }
 
   /** Folds the next recorded ballot, in chain order. */

@@ -10,11 +10,12 @@ import { summarizeIssuances } from "../../server/verification/issuance";
 import type { RecordHeader } from "../../server/verification/report";
 
 /**
- * The observer's index keeps the checked ballots and the issuance journal's
- * counts between verify rounds and reads only the rows added since: what it
- * returns must be what a fresh read of the whole index gives (a store opened
- * anew on the same file), through new ranges, ballots checked out of order,
- * a ballot checked again, and a cleared index.
+ * The observer's index hands out the checked ballots after an index and keeps
+ * the issuance journal's counts between verify rounds, reading only the rows
+ * added since: what it returns must be what a fresh read of the whole index
+ * gives (a store opened anew on the same file), through new ranges, ballots
+ * checked out of order, a ballot checked again, and a cleared index; and its
+ * generation must change exactly when a ballot it handed out did.
  */
 describe("observer: the index read incrementally between rounds", () => {
   let dir: string;
@@ -68,14 +69,14 @@ describe("observer: the index read incrementally between rounds", () => {
   const fresh = async () => {
     const other = ObserverStore.open(dir);
     try {
-      return { ballots: other.ledgerBallots(), issuance: other.issuanceSummary() };
+      return { ballots: other.checkedBallots(), issuance: other.issuanceSummary() };
     } finally {
       other.close();
     }
   };
   const expectSameAsFresh = async () => {
     const expected = await fresh();
-    expect(store.ledgerBallots()).to.deep.equal(expected.ballots);
+    expect(store.checkedBallots()).to.deep.equal(expected.ballots);
     expect(store.issuanceSummary()).to.deep.equal(expected.issuance);
   };
 
@@ -90,37 +91,45 @@ describe("observer: the index read incrementally between rounds", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("gives the checked ballots a fresh read gives, round after round", async () => {
+  it("gives the checked ballots after an index; a new generation once a gap before one handed out is filled", async () => {
     commit(
       [0, 1, 2, 3].map((i) => ballot(i, i)),
       [],
     );
-    expect(store.ledgerBallots()).to.deep.equal([]);
-    // Checked out of order: 0, 1 and 3 first; 3 is returned after the gap but not kept.
+    const first = store.checkedGeneration;
+    expect(store.checkedBallots()).to.deep.equal([]);
+    // Checked out of order: 0, 1 and 3 first; 3 is handed out after the gap.
     store.saveInspections([0, 1, 3].map((index) => ({ index, inspection: inspection(index, index !== 1) })));
-    expect(store.ledgerBallots().map((b) => b.index)).to.deep.equal([0, 1, 3]);
+    expect(store.checkedGeneration, "nothing handed out changed").to.equal(first);
+    expect(store.checkedBallots().map((b) => b.index)).to.deep.equal([0, 1, 3]);
+    expect(store.checkedBallots(1).map((b) => b.index)).to.deep.equal([3]);
     await expectSameAsFresh();
     store.saveInspections([{ index: 2, inspection: inspection(2, true) }]);
-    expect(store.ledgerBallots().map((b) => b.index)).to.deep.equal([0, 1, 2, 3]);
+    expect(store.checkedGeneration, "2 comes before 3, handed out").to.equal(first + 1);
+    expect(store.checkedBallots().map((b) => b.index)).to.deep.equal([0, 1, 2, 3]);
     await expectSameAsFresh();
     commit(
       [4, 5].map((i) => ballot(i, i - 4)),
       [],
     );
     store.saveInspections([4, 5].map((index) => ({ index, inspection: inspection(index, true) })));
+    expect(store.checkedGeneration, "4 and 5 come after every ballot handed out").to.equal(first + 1);
+    expect(store.checkedBallots(3).map((b) => b.index)).to.deep.equal([4, 5]);
     await expectSameAsFresh();
-    expect(store.ledgerBallots()).to.have.length(6);
+    expect(store.checkedBallots()).to.have.length(6);
   });
 
-  it("reads a ballot checked again anew", async () => {
+  it("starts a new generation when a ballot handed out is checked again", async () => {
     commit(
       [0, 1, 2].map((i) => ballot(i, i)),
       [],
     );
     store.saveInspections([0, 1, 2].map((index) => ({ index, inspection: inspection(index, true) })));
-    expect(store.ledgerBallots()[1].inspection.check.ok).to.equal(true);
+    expect(store.checkedBallots()[1].inspection.check.ok).to.equal(true);
+    const before = store.checkedGeneration;
     store.saveInspections([{ index: 1, inspection: inspection(1, false) }]);
-    expect(store.ledgerBallots()[1].inspection.check).to.deep.include({ ok: false, code: "invalid-proof" });
+    expect(store.checkedGeneration).to.equal(before + 1);
+    expect(store.checkedBallots()[1].inspection.check).to.deep.include({ ok: false, code: "invalid-proof" });
     await expectSameAsFresh();
   });
 
@@ -151,15 +160,17 @@ describe("observer: the index read incrementally between rounds", () => {
       [issuance(1, 0, 1)],
     );
     store.saveInspections([0, 1].map((index) => ({ index, inspection: inspection(index, true) })));
-    expect(store.ledgerBallots()).to.have.length(2);
+    expect(store.checkedBallots()).to.have.length(2);
     expect(store.issuanceSummary().keys.size).to.equal(1);
+    const before = store.checkedGeneration;
     store.clear();
+    expect(store.checkedGeneration).to.equal(before + 1);
     store.initialize(header, 0n);
-    expect(store.ledgerBallots()).to.deep.equal([]);
+    expect(store.checkedBallots()).to.deep.equal([]);
     expect(store.issuanceSummary().perStyle.size).to.equal(0);
     commit([ballot(0, 7)], [issuance(9, 1, 5)]);
     store.saveInspections([{ index: 0, inspection: inspection(0, true) }]);
-    expect(store.ledgerBallots().map((b) => b.nullifier)).to.deep.equal([word("nullifier", 7)]);
+    expect(store.checkedBallots().map((b) => b.nullifier)).to.deep.equal([word("nullifier", 7)]);
     await expectSameAsFresh();
   });
 });
