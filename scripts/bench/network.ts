@@ -81,7 +81,7 @@ async function measure(label: string, chain: Chain, dir: string) {
       while (following) {
         await Promise.all(services.observers.map((o) => o.sync().catch(() => undefined)));
         const checked = services.observers.map(
-          (o) => new Set(o.store.checkedBallots().map((b) => b.ballotHash.toLowerCase())),
+          (o) => new Set([...o.store.checkedBallots()].map((b) => b.ballotHash.toLowerCase())),
         );
         const now = Date.now();
         for (const hash of checked[0])

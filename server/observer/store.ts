@@ -298,19 +298,20 @@ export class ObserverStore {
   /**
    * The checked ballots after index `afterIndex` (all of them by default), in
    * chain order, without their bytes, in the compact form audit verify keeps
-   * (equal strings once). Nothing is kept here: a reader folds them as they come.
+   * (equal strings once). They are read as they are taken, one row at a time,
+   * and nothing is kept here: a reader folds them as they come.
    */
-  checkedBallots(afterIndex = -1): LedgerBallot[] {
+  *checkedBallots(afterIndex = -1): Generator<LedgerBallot, void, undefined> {
     const rows = this.db
       .prepare(
         `SELECT idx, nullifier, sequence, ballot_hash, running_hash, timestamp, computed_hash, computed_running_hash,
          check_ok, check_code, check_reason, signer_nullifier, voting_address, style
          FROM ballots WHERE check_ok IS NOT NULL AND idx > ? ORDER BY idx`,
       )
-      .all(afterIndex) as BallotRow[];
-    if (rows.length > 0) this.handedThrough = Math.max(this.handedThrough, rows[rows.length - 1].idx);
-    return rows.map((row) =>
-      ledgerBallotOf(
+      .iterate(afterIndex) as IterableIterator<BallotRow>;
+    for (const row of rows) {
+      this.handedThrough = Math.max(this.handedThrough, row.idx);
+      yield ledgerBallotOf(
         {
           index: row.idx,
           nullifier: row.nullifier,
@@ -325,8 +326,8 @@ export class ObserverStore {
           check: checkOf(row),
           styleIndex: row.style,
         },
-      ),
-    );
+      );
+    }
   }
 
   /** Where a ballot was recorded: its block and its castBallots transaction; null when not in the index. */

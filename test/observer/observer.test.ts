@@ -109,7 +109,7 @@ describe("observer: following a recorded election with planted faults", function
     expect(observer.store.ballotCount()).to.equal(total);
     // Every event once: what the first run stored plus what this one read.
     expect(observer.store.eventCount()).to.equal(eventsBefore + resumed.logs);
-    const ledger = observer.store.checkedBallots();
+    const ledger = [...observer.store.checkedBallots()];
     expect(ledger.map((b) => b.index)).to.deep.equal([...Array(total).keys()]);
   });
 
@@ -117,7 +117,7 @@ describe("observer: following a recorded election with planted faults", function
     report = observer.verify().report;
     const ballotIndex = (voter: string) => {
       const hash = keccak256(e.ballots.find((b) => b.voter === voter && b.expected === "excluded")!.bytes);
-      return observer.store.checkedBallots().find((b) => b.ballotHash === hash)!.index;
+      return [...observer.store.checkedBallots()].find((b) => b.ballotHash === hash)!.index;
     };
     const mallory = ballotIndex("mallory");
     const frank = ballotIndex("frank");
@@ -179,7 +179,7 @@ describe("observer: following a recorded election with planted faults", function
 
   it("folds the index afresh when a ballot it folded is checked again", () => {
     const countedIndex = observer.verify().verdicts.find((v) => v.status === "counted")!.index;
-    const counted = observer.store.checkedBallots().find((b) => b.index === countedIndex)!;
+    const counted = [...observer.store.checkedBallots()].find((b) => b.index === countedIndex)!;
     const recheck = (inspection: typeof counted.inspection) =>
       observer.store.saveInspections([{ index: counted.index, inspection }]);
     recheck({

@@ -69,14 +69,14 @@ describe("observer: the index read incrementally between rounds", () => {
   const fresh = async () => {
     const other = ObserverStore.open(dir);
     try {
-      return { ballots: other.checkedBallots(), issuance: other.issuanceSummary() };
+      return { ballots: [...other.checkedBallots()], issuance: other.issuanceSummary() };
     } finally {
       other.close();
     }
   };
   const expectSameAsFresh = async () => {
     const expected = await fresh();
-    expect(store.checkedBallots()).to.deep.equal(expected.ballots);
+    expect([...store.checkedBallots()]).to.deep.equal(expected.ballots);
     expect(store.issuanceSummary()).to.deep.equal(expected.issuance);
   };
 
@@ -97,16 +97,16 @@ describe("observer: the index read incrementally between rounds", () => {
       [],
     );
     const first = store.checkedGeneration;
-    expect(store.checkedBallots()).to.deep.equal([]);
+    expect([...store.checkedBallots()]).to.deep.equal([]);
     // Checked out of order: 0, 1 and 3 first; 3 is handed out after the gap.
     store.saveInspections([0, 1, 3].map((index) => ({ index, inspection: inspection(index, index !== 1) })));
     expect(store.checkedGeneration, "nothing handed out changed").to.equal(first);
-    expect(store.checkedBallots().map((b) => b.index)).to.deep.equal([0, 1, 3]);
-    expect(store.checkedBallots(1).map((b) => b.index)).to.deep.equal([3]);
+    expect([...store.checkedBallots()].map((b) => b.index)).to.deep.equal([0, 1, 3]);
+    expect([...store.checkedBallots(1)].map((b) => b.index)).to.deep.equal([3]);
     await expectSameAsFresh();
     store.saveInspections([{ index: 2, inspection: inspection(2, true) }]);
     expect(store.checkedGeneration, "2 comes before 3, handed out").to.equal(first + 1);
-    expect(store.checkedBallots().map((b) => b.index)).to.deep.equal([0, 1, 2, 3]);
+    expect([...store.checkedBallots()].map((b) => b.index)).to.deep.equal([0, 1, 2, 3]);
     await expectSameAsFresh();
     commit(
       [4, 5].map((i) => ballot(i, i - 4)),
@@ -114,9 +114,9 @@ describe("observer: the index read incrementally between rounds", () => {
     );
     store.saveInspections([4, 5].map((index) => ({ index, inspection: inspection(index, true) })));
     expect(store.checkedGeneration, "4 and 5 come after every ballot handed out").to.equal(first + 1);
-    expect(store.checkedBallots(3).map((b) => b.index)).to.deep.equal([4, 5]);
+    expect([...store.checkedBallots(3)].map((b) => b.index)).to.deep.equal([4, 5]);
     await expectSameAsFresh();
-    expect(store.checkedBallots()).to.have.length(6);
+    expect([...store.checkedBallots()]).to.have.length(6);
   });
 
   it("starts a new generation when a ballot handed out is checked again", async () => {
@@ -125,12 +125,33 @@ describe("observer: the index read incrementally between rounds", () => {
       [],
     );
     store.saveInspections([0, 1, 2].map((index) => ({ index, inspection: inspection(index, true) })));
-    expect(store.checkedBallots()[1].inspection.check.ok).to.equal(true);
+    expect([...store.checkedBallots()][1].inspection.check.ok).to.equal(true);
     const before = store.checkedGeneration;
     store.saveInspections([{ index: 1, inspection: inspection(1, false) }]);
     expect(store.checkedGeneration).to.equal(before + 1);
-    expect(store.checkedBallots()[1].inspection.check).to.deep.include({ ok: false, code: "invalid-proof" });
+    expect([...store.checkedBallots()][1].inspection.check).to.deep.include({
+      ok: false,
+      code: "invalid-proof",
+    });
     await expectSameAsFresh();
+  });
+
+  it("hands out only the ballots taken: a reader may stop early", () => {
+    commit(
+      [0, 1, 2].map((i) => ballot(i, i)),
+      [],
+    );
+    store.saveInspections([0, 1, 2].map((index) => ({ index, inspection: inspection(index, true) })));
+    const before = store.checkedGeneration;
+    for (const first of store.checkedBallots()) {
+      expect(first.index).to.equal(0);
+      break;
+    }
+    expect(store.ballotCount(), "the connection is free again").to.equal(3);
+    store.saveInspections([{ index: 2, inspection: inspection(2, false) }]);
+    expect(store.checkedGeneration, "2 was not taken").to.equal(before);
+    store.saveInspections([{ index: 0, inspection: inspection(0, false) }]);
+    expect(store.checkedGeneration, "0 was").to.equal(before + 1);
   });
 
   it("counts the journal as audit verify does, duplicates each time in chain order", async () => {
@@ -160,17 +181,17 @@ describe("observer: the index read incrementally between rounds", () => {
       [issuance(1, 0, 1)],
     );
     store.saveInspections([0, 1].map((index) => ({ index, inspection: inspection(index, true) })));
-    expect(store.checkedBallots()).to.have.length(2);
+    expect([...store.checkedBallots()]).to.have.length(2);
     expect(store.issuanceSummary().keys.size).to.equal(1);
     const before = store.checkedGeneration;
     store.clear();
     expect(store.checkedGeneration).to.equal(before + 1);
     store.initialize(header, 0n);
-    expect(store.checkedBallots()).to.deep.equal([]);
+    expect([...store.checkedBallots()]).to.deep.equal([]);
     expect(store.issuanceSummary().perStyle.size).to.equal(0);
     commit([ballot(0, 7)], [issuance(9, 1, 5)]);
     store.saveInspections([{ index: 0, inspection: inspection(0, true) }]);
-    expect(store.checkedBallots().map((b) => b.nullifier)).to.deep.equal([word("nullifier", 7)]);
+    expect([...store.checkedBallots()].map((b) => b.nullifier)).to.deep.equal([word("nullifier", 7)]);
     await expectSameAsFresh();
   });
 });
