@@ -88,82 +88,63 @@ export interface TrackAnswer {
   ballots: TrackedOnChain[];
 }
 
+/** Tracking codes computed and stored at a time, so that a look-up on a large index makes none of them twice. */
+const TRACKING_PAGE = 10_000;
+
 /**
  * Tracking code -> ballots of the observer's index. Tracking codes are
- * H32("tracking-code"; Q, ballotHash) (protocol.md section 5), so they are
- * computed once per checked ballot and kept; each new verification adds the
- * ballots checked since (a reorganisation that replaced ballots rebuilds it).
+ * H32("tracking-code"; Q, ballotHash) (protocol.md section 5): computed once
+ * per indexed ballot, by the first look-up after it was indexed, and kept in
+ * the store (the index on disk, not memory). A ballot is shown when the
+ * latest verification has judged it.
  */
 class TrackingIndex {
-  private baseHash: string | null = null;
-  /** The store's generation the ballots below are of (store.ts `generation`). */
-  private generation = -1;
-  private verification: Verification | null = null;
-  private ballots: { ballotHash: string; sequence: string; recordedAt: number }[] = [];
-  private byCode = new Map<string, number[]>();
-  private verdicts = new Map<number, LedgerVerdict>();
-
   constructor(private readonly observer: Observer) {}
 
-  private reset(baseHash: string | null, generation: number): void {
-    this.baseHash = baseHash;
-    this.generation = generation;
-    this.ballots = [];
-    this.byCode.clear();
-  }
-
-  private refresh(): Verification {
-    const verification = this.observer.latest();
-    if (verification === this.verification) return verification;
-    this.verification = verification;
-    this.verdicts = new Map(verification.verdicts.map((v) => [v.index, v]));
-    const context = verification.context;
-    const baseHash = context === null ? null : toHex(context.baseHash);
+  /** Stores the codes of the ballots indexed since the last look-up (all of them for another base hash). */
+  private catchUp(context: NonNullable<Verification["context"]>): void {
     const { store } = this.observer;
-    if (baseHash !== this.baseHash || store.checkedGeneration !== this.generation)
-      this.reset(baseHash, store.checkedGeneration);
-    if (context === null) return verification;
-    // The ballots after those indexed here that this verification judged, up to the first gap.
-    for (const ballot of store.checkedBallots(this.ballots.length - 1)) {
-      if (ballot.index !== this.ballots.length || !this.verdicts.has(ballot.index)) break;
-      const code = trackingCode(context, ballot.ballotHash);
-      this.ballots.push({
-        ballotHash: ballot.ballotHash.toLowerCase(),
-        sequence: ballot.sequence,
-        recordedAt: ballot.timestamp,
-      });
-      this.byCode.set(code, [...(this.byCode.get(code) ?? []), ballot.index]);
+    const baseHash = toHex(context.baseHash);
+    const state = store.trackingState();
+    let after = state.baseHash === baseHash ? state.throughIndex : -1;
+    for (;;) {
+      const page = store.ballotHashesAfter(after, TRACKING_PAGE);
+      if (page.length === 0) return;
+      store.addTrackingCodes(
+        baseHash,
+        page.map((b) => ({ index: b.index, code: trackingCode(context, b.ballotHash) })),
+      );
+      after = page[page.length - 1].index;
     }
-    return verification;
   }
 
   lookUp(code: string): TrackAnswer {
-    const verification = this.refresh();
+    const verification = this.observer.latest();
     const { store } = this.observer;
-    const ballots = (this.byCode.get(code) ?? []).map((index): TrackedOnChain => {
-      const ballot = this.ballots[index];
-      const verdict = this.verdicts.get(index);
-      const place = store.placeOf(index);
-      const base = {
-        index,
-        sequence: ballot.sequence,
-        ballotHash: ballot.ballotHash,
-        recordedAt: ballot.recordedAt,
-        blockNumber: place?.blockNumber ?? null,
-        transactionHash: place?.transactionHash ?? null,
-      };
-      if (verdict?.status === "superseded")
+    const { verdicts, context } = verification;
+    // verdicts[p] is the p-th recorded ballot's, whose index is p unless the record fails V4.1.
+    const verdictOf = (index: number): LedgerVerdict | undefined =>
+      verdicts[index]?.index === index ? verdicts[index] : verdicts.find((v) => v.index === index);
+    if (context !== null) this.catchUp(context);
+    const found = context === null ? [] : store.ballotsWithCode(code);
+    const ballots = found.flatMap((row): TrackedOnChain[] => {
+      const verdict = verdictOf(row.index);
+      if (verdict === undefined) return [];
+      const base = { ...row, ballotHash: row.ballotHash.toLowerCase() };
+      if (verdict.status === "superseded")
         return verdict.supersededBy === null
-          ? { ...base, status: "cancelled", supersededBySequence: null, exclusion: null }
-          : {
-              ...base,
-              status: "superseded",
-              supersededBySequence: this.ballots[verdict.supersededBy]?.sequence ?? null,
-              exclusion: null,
-            };
-      if (verdict?.status === "excluded")
-        return { ...base, status: "excluded", supersededBySequence: null, exclusion: verdict.code };
-      return { ...base, status: "counted", supersededBySequence: null, exclusion: null };
+          ? [{ ...base, status: "cancelled", supersededBySequence: null, exclusion: null }]
+          : [
+              {
+                ...base,
+                status: "superseded",
+                supersededBySequence: store.sequenceAt(verdict.supersededBy),
+                exclusion: null,
+              },
+            ];
+      if (verdict.status === "excluded")
+        return [{ ...base, status: "excluded", supersededBySequence: null, exclusion: verdict.code }];
+      return [{ ...base, status: "counted", supersededBySequence: null, exclusion: null }];
     });
     return {
       trackingCode: code,

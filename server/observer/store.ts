@@ -38,6 +38,16 @@ export interface RangeCommit {
   events: readonly StoredEvent[];
 }
 
+/** An indexed ballot as the tracker shows it. */
+export interface TrackedBallotRow {
+  index: number;
+  ballotHash: Hex;
+  sequence: string;
+  recordedAt: number;
+  blockNumber: string;
+  transactionHash: Hex;
+}
+
 export interface StoredAttestation {
   election: Address;
   resultHash: Hex;
@@ -65,6 +75,8 @@ CREATE INDEX IF NOT EXISTS ballots_unchecked ON ballots (idx) WHERE check_ok IS 
 CREATE TABLE IF NOT EXISTS issuances (
   id INTEGER PRIMARY KEY, voter_id_hash TEXT NOT NULL, style INTEGER NOT NULL, request_hash TEXT NOT NULL,
   block INTEGER NOT NULL, timestamp INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tracking (idx INTEGER PRIMARY KEY, code TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tracking_by_code ON tracking (code);
 CREATE TABLE IF NOT EXISTS rejections (
   id INTEGER PRIMARY KEY, position INTEGER NOT NULL, nullifier TEXT NOT NULL, ballot_hash TEXT NOT NULL,
   reason TEXT NOT NULL, tx TEXT NOT NULL, block INTEGER NOT NULL);
@@ -97,8 +109,8 @@ export class ObserverStore {
   /**
    * Bumped when a ballot that checkedBallots() has handed out changes: checked
    * again, a gap before it filled, or the index cleared. A fold of the ballots
-   * read (the observer's LedgerFold, the dashboard's tracking index) then
-   * starts again; otherwise it reads only the ballots after its last.
+   * read (the observer's LedgerFold) then starts again; otherwise it reads
+   * only the ballots after its last.
    */
   private generation = 0;
   /** The highest index checkedBallots() has handed out in this generation. */
@@ -172,7 +184,7 @@ export class ObserverStore {
   /** Empties the index (after a reorganisation replaced indexed blocks); initialize() starts it again. */
   clear(): void {
     this.db.transaction(() => {
-      for (const table of ["events", "ballots", "issuances", "rejections", "meta"])
+      for (const table of ["events", "ballots", "issuances", "rejections", "tracking", "meta"])
         this.db.prepare(`DELETE FROM ${table}`).run();
     })();
     this.startGeneration();
@@ -330,11 +342,72 @@ export class ObserverStore {
     }
   }
 
-  /** Where a ballot was recorded: its block and its castBallots transaction; null when not in the index. */
-  placeOf(index: number): { blockNumber: string; transactionHash: Hex } | null {
-    const row = this.db.prepare("SELECT block, tx FROM ballots WHERE idx = ?").get(index) as
-      { block: number; tx: Hex } | undefined;
-    return row === undefined ? null : { blockNumber: String(row.block), transactionHash: row.tx };
+  /**
+   * The tracking codes kept for the dashboard's look-up (protocol.md section
+   * 5): the base hash they are of, and the last ballot index with a code (-1
+   * for none). A ballot's code never changes while its row does not, and
+   * clear() drops them with the rows.
+   */
+  trackingState(): { baseHash: Hex | null; throughIndex: number } {
+    const through = this.db.prepare("SELECT MAX(idx) AS i FROM tracking").get() as { i: number | null };
+    return {
+      baseHash: (this.meta("trackingBaseHash") as Hex | undefined) ?? null,
+      throughIndex: through.i ?? -1,
+    };
+  }
+
+  /** The indexed ballots after `afterIndex`, at most `limit`, with the hash a tracking code is made of. */
+  ballotHashesAfter(afterIndex: number, limit: number): { index: number; ballotHash: Hex }[] {
+    return (
+      this.db
+        .prepare("SELECT idx, ballot_hash FROM ballots WHERE idx > ? ORDER BY idx LIMIT ?")
+        .all(afterIndex, limit) as { idx: number; ballot_hash: Hex }[]
+    ).map((row) => ({ index: row.idx, ballotHash: row.ballot_hash }));
+  }
+
+  /** Stores tracking codes of `baseHash`; codes of another base hash are dropped first. */
+  addTrackingCodes(baseHash: Hex, codes: readonly { index: number; code: string }[]): void {
+    const insert = this.db.prepare("INSERT OR REPLACE INTO tracking (idx, code) VALUES (?, ?)");
+    this.db.transaction(() => {
+      if (this.meta("trackingBaseHash") !== baseHash) {
+        this.db.prepare("DELETE FROM tracking").run();
+        this.setMeta("trackingBaseHash", baseHash);
+      }
+      for (const { index, code } of codes) insert.run(index, code);
+    })();
+  }
+
+  /** The indexed ballots with this tracking code, in chain order, with where they were recorded. */
+  ballotsWithCode(code: string): TrackedBallotRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT b.idx, b.ballot_hash, b.sequence, b.timestamp, b.block, b.tx FROM tracking t
+           JOIN ballots b ON b.idx = t.idx WHERE t.code = ? ORDER BY b.idx`,
+        )
+        .all(code) as {
+        idx: number;
+        ballot_hash: Hex;
+        sequence: string;
+        timestamp: number;
+        block: number;
+        tx: Hex;
+      }[]
+    ).map((row) => ({
+      index: row.idx,
+      ballotHash: row.ballot_hash,
+      sequence: row.sequence,
+      recordedAt: row.timestamp,
+      blockNumber: String(row.block),
+      transactionHash: row.tx,
+    }));
+  }
+
+  /** The sequence number of the ballot at `index`, or null when it is not in the index. */
+  sequenceAt(index: number): string | null {
+    const row = this.db.prepare("SELECT sequence FROM ballots WHERE idx = ?").get(index) as
+      { sequence: string } | undefined;
+    return row?.sequence ?? null;
   }
 
   *ballotBytes(indices: readonly number[]): Iterable<Uint8Array> {

@@ -154,6 +154,37 @@ describe("observer: the index read incrementally between rounds", () => {
     expect(store.checkedGeneration, "0 was").to.equal(before + 1);
   });
 
+  it("keeps the tracking codes of one base hash on disk, dropped for another base hash and by clear()", () => {
+    commit(
+      [0, 1, 2].map((i) => ballot(i, i)),
+      [],
+    );
+    const [baseA, baseB] = [word("base", 1), word("base", 2)];
+    expect(store.trackingState()).to.deep.equal({ baseHash: null, throughIndex: -1 });
+    expect(store.ballotHashesAfter(0, 10).map((b) => b.index)).to.deep.equal([1, 2]);
+    store.addTrackingCodes(baseA, [
+      { index: 0, code: "AAAA" },
+      { index: 1, code: "BBBB" },
+    ]);
+    store.addTrackingCodes(baseA, [{ index: 2, code: "AAAA" }]);
+    expect(store.trackingState()).to.deep.equal({ baseHash: baseA, throughIndex: 2 });
+    expect(store.ballotsWithCode("AAAA").map((b) => [b.index, b.ballotHash])).to.deep.equal([
+      [0, ballot(0, 0).ballotHash],
+      [2, ballot(2, 2).ballotHash],
+    ]);
+    const reopened = ObserverStore.open(dir);
+    expect(
+      reopened.ballotsWithCode("BBBB").map((b) => b.index),
+      "on disk",
+    ).to.deep.equal([1]);
+    reopened.close();
+    store.addTrackingCodes(baseB, [{ index: 0, code: "CCCC" }]);
+    expect(store.trackingState()).to.deep.equal({ baseHash: baseB, throughIndex: 0 });
+    expect(store.ballotsWithCode("AAAA")).to.deep.equal([]);
+    store.clear();
+    expect(store.trackingState()).to.deep.equal({ baseHash: null, throughIndex: -1 });
+  });
+
   it("counts the journal as audit verify does, duplicates each time in chain order", async () => {
     const journal = [issuance(1, 0, 1), issuance(2, 1, 1), issuance(1, 1, 2)];
     commit([], journal.slice(0, 2));
