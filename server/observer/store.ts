@@ -38,6 +38,8 @@ export interface RangeCommit {
   events: readonly StoredEvent[];
 }
 
+type RollChunk = RecordHeader["channels"]["onlineRoll"][number];
+
 /** An indexed ballot as the tracker shows it. */
 export interface TrackedBallotRow {
   index: number;
@@ -75,6 +77,7 @@ CREATE INDEX IF NOT EXISTS ballots_unchecked ON ballots (idx) WHERE check_ok IS 
 CREATE TABLE IF NOT EXISTS issuances (
   id INTEGER PRIMARY KEY, voter_id_hash TEXT NOT NULL, style INTEGER NOT NULL, request_hash TEXT NOT NULL,
   block INTEGER NOT NULL, timestamp INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS roll_chunks (position INTEGER PRIMARY KEY, style INTEGER NOT NULL, hashes TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tracking (idx INTEGER PRIMARY KEY, code TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tracking_by_code ON tracking (code);
 CREATE TABLE IF NOT EXISTS rejections (
@@ -115,6 +118,8 @@ export class ObserverStore {
   private generation = 0;
   /** The highest index checkedBallots() has handed out in this generation. */
   private handedThrough = -1;
+  /** The online roll's chunks as stored (roll_chunks), read at the first header(); null before. */
+  private roll: RollChunk[] | null = null;
   private journal = new IssuanceJournal();
   private issuancesRead = 0;
 
@@ -157,19 +162,59 @@ export class ObserverStore {
 
   /** Starts a new index at the election's header; the first range read is `lastBlock + 1`. */
   initialize(header: RecordHeader, lastBlock: bigint): void {
-    this.db.transaction(() => {
+    this.roll = this.db.transaction(() => {
       this.setMeta("election", header.election.toLowerCase());
       this.setMeta("chainId", header.chainId);
-      this.setMeta("header", json(header));
       this.setMeta("lastBlock", lastBlock.toString());
       this.setMeta("lastBlockTime", "0");
+      return this.saveHeader(header);
     })();
   }
 
+  /**
+   * The header with its online roll: the roll's chunks are read once and kept
+   * (V10 needs them each round); the rest is parsed from the stored header.
+   * The roll array is the caller's own (a fold may push to it), its chunks
+   * shared and never changed.
+   */
   header(): RecordHeader {
-    const header = this.meta("header");
-    if (header === undefined) throw new Error("observer index is not initialized");
-    return JSON.parse(header) as RecordHeader;
+    const stored = this.meta("header");
+    if (stored === undefined) throw new Error("observer index is not initialized");
+    const header = JSON.parse(stored) as RecordHeader;
+    // An index from before roll_chunks keeps its roll in the header until the next range is committed.
+    if (header.channels.onlineRoll.length > 0) return header;
+    return { ...header, channels: { ...header.channels, onlineRoll: [...this.rollChunks()] } };
+  }
+
+  private rollChunks(): RollChunk[] {
+    this.roll ??= (
+      this.db.prepare("SELECT style, hashes FROM roll_chunks ORDER BY position").all() as {
+        style: number;
+        hashes: string;
+      }[]
+    ).map((row) => ({ style: row.style, voterIdHashes: JSON.parse(row.hashes) as Hex[] }));
+    return this.roll;
+  }
+
+  /**
+   * Stores the header without its online roll, and the roll's chunks not
+   * stored yet (each once): the roll grows with the electorate, so it is not
+   * written again with every range. The header's roll continues the stored
+   * one. Returns the roll now stored, for the caller to keep once its
+   * transaction has committed.
+   */
+  private saveHeader(header: RecordHeader): RollChunk[] {
+    const { onlineRoll } = header.channels;
+    const roll = this.rollChunks();
+    if (onlineRoll.length < roll.length)
+      throw new Error(
+        `a header with ${onlineRoll.length} online roll chunks after ${roll.length} were indexed`,
+      );
+    const insert = this.db.prepare("INSERT INTO roll_chunks (position, style, hashes) VALUES (?, ?, ?)");
+    for (let position = roll.length; position < onlineRoll.length; position++)
+      insert.run(position, onlineRoll[position].style, JSON.stringify(onlineRoll[position].voterIdHashes));
+    this.setMeta("header", json({ ...header, channels: { ...header.channels, onlineRoll: [] } }));
+    return [...roll, ...onlineRoll.slice(roll.length)];
   }
 
   lastBlock(): bigint {
@@ -184,10 +229,11 @@ export class ObserverStore {
   /** Empties the index (after a reorganisation replaced indexed blocks); initialize() starts it again. */
   clear(): void {
     this.db.transaction(() => {
-      for (const table of ["events", "ballots", "issuances", "rejections", "tracking", "meta"])
+      for (const table of ["events", "ballots", "issuances", "rejections", "roll_chunks", "tracking", "meta"])
         this.db.prepare(`DELETE FROM ${table}`).run();
     })();
     this.startGeneration();
+    this.roll = null;
     this.journal = new IssuanceJournal();
     this.issuancesRead = 0;
   }
@@ -211,7 +257,7 @@ export class ObserverStore {
     const insertEvent = this.db.prepare(
       "INSERT OR REPLACE INTO events (block, log_index, tx, name, args) VALUES (?, ?, ?, ?, ?)",
     );
-    this.db.transaction(() => {
+    this.roll = this.db.transaction(() => {
       for (const b of range.ballots)
         insertBallot.run(
           b.index,
@@ -238,10 +284,10 @@ export class ObserverStore {
         );
       for (const e of range.events)
         insertEvent.run(Number(e.blockNumber), e.logIndex, e.transactionHash, e.name, json(e.args));
-      this.setMeta("header", json(range.header));
       this.setMeta("lastBlock", range.lastBlock.toString());
       if (range.lastBlockHash !== undefined) this.setMeta("lastBlockHash", range.lastBlockHash);
       this.setMeta("lastBlockTime", String(range.lastBlockTime));
+      return this.saveHeader(range.header);
     })();
   }
 

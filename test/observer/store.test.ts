@@ -24,6 +24,7 @@ describe("observer: the index read incrementally between rounds", () => {
   const header = {
     election: "0x00000000000000000000000000000000000000e1",
     chainId: "1",
+    channels: { onlineRoll: [], paperBallots: [], cancellations: [] },
   } as unknown as RecordHeader;
   const word = (tag: string, n: number) => keccak256(toHex(`${tag}-${n}`));
 
@@ -183,6 +184,42 @@ describe("observer: the index read incrementally between rounds", () => {
     expect(store.ballotsWithCode("AAAA")).to.deep.equal([]);
     store.clear();
     expect(store.trackingState()).to.deep.equal({ baseHash: null, throughIndex: -1 });
+  });
+
+  it("stores each online roll chunk once, beside a header that does not repeat them", () => {
+    const chunk = (style: number, from: number) => ({
+      style,
+      voterIdHashes: [0, 1, 2].map((i) => word("voter", from + i)),
+    });
+    const withRoll = (chunks: ReturnType<typeof chunk>[]) => ({
+      ...header,
+      channels: { ...header.channels, onlineRoll: chunks },
+    });
+    const commitHeader = (h: RecordHeader) =>
+      store.commitRange({
+        header: h,
+        lastBlock: ++lastBlock,
+        lastBlockTime: 0,
+        ballots: [],
+        issuances: [],
+        rejections: [],
+        events: [],
+      });
+    commitHeader(withRoll([chunk(0, 0)]));
+    commitHeader(withRoll([chunk(0, 0), chunk(1, 3)]));
+    const read = store.header();
+    expect(read.channels.onlineRoll).to.deep.equal([chunk(0, 0), chunk(1, 3)]);
+    // The caller's array: a fold pushing to it changes nothing stored.
+    read.channels.onlineRoll.push(chunk(0, 9));
+    expect(store.header().channels.onlineRoll).to.have.length(2);
+    const reopened = ObserverStore.open(dir);
+    expect(reopened.header().channels.onlineRoll, "as stored").to.deep.equal([chunk(0, 0), chunk(1, 3)]);
+    reopened.close();
+    expect(() => commitHeader(withRoll([chunk(0, 0)]))).to.throw(/1 online roll chunks after 2/);
+    expect(store.header().channels.onlineRoll, "nothing of the refused range").to.have.length(2);
+    store.clear();
+    store.initialize(header, 0n);
+    expect(store.header().channels.onlineRoll).to.deep.equal([]);
   });
 
   it("counts the journal as audit verify does, duplicates each time in chain order", async () => {
