@@ -120,6 +120,7 @@ export class ObserverStore {
   private handedThrough = -1;
   /** The online roll's chunks as stored (roll_chunks), read at the first header(); null before. */
   private roll: RollChunk[] | null = null;
+  /** The issuance journal's counts through row `issuancesRead`: each round reads only the rows added since. */
   private journal = new IssuanceJournal();
   private issuancesRead = 0;
 
