@@ -60,6 +60,9 @@ export function openRelayStore(file: string, owner: RelayOwner): Database.Databa
         reason TEXT,
         updated_at INTEGER NOT NULL
       );
+      -- The submitter looks for batches left 'sent' at every turn of its loop: without this index
+      -- that scanned every batch's signed transaction (125 ms at 931 batches of 35,000 ballots).
+      CREATE INDEX IF NOT EXISTS batches_sent ON batches (nonce, id) WHERE status = 'sent';
       CREATE INDEX IF NOT EXISTS ballots_by_tracking_code ON ballots (tracking_code);
       CREATE INDEX IF NOT EXISTS ballots_by_nullifier ON ballots (nullifier);
       CREATE INDEX IF NOT EXISTS ballots_by_status ON ballots (status, id);

@@ -30,6 +30,19 @@ describe("relay store: queue rules, group commit, WAL fsync", () => {
     expect(sequenceKey(2n) > sequenceKey(1n)).to.equal(true);
   });
 
+  it("finds the batches left in flight through an index, not a scan of every signed transaction", () => {
+    // The query of BallotQueue.sentBatches (server/relay/queue.ts).
+    const db = openRelayStore(path.join(tempDir("store-plan"), "q.sqlite"), owner);
+    try {
+      const plan = db
+        .prepare("EXPLAIN QUERY PLAN SELECT * FROM batches WHERE status = 'sent' ORDER BY nonce, id")
+        .all() as { detail: string }[];
+      expect(plan.map((row) => row.detail)).to.deep.equal(["SCAN batches USING INDEX batches_sent"]);
+    } finally {
+      db.close();
+    }
+  });
+
   it("applies the per-voter rules inside one transaction, in order", () => {
     const dir = tempDir("store");
     const db = openRelayStore(path.join(dir, "q.sqlite"), owner);
