@@ -61,6 +61,7 @@ export interface CastLocation {
 export class ChainFollower {
   private snapshot: ChainSnapshot | null = null;
   private syncing: Promise<void> | null = null;
+  private queuedSync: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly statements;
@@ -128,10 +129,26 @@ export class ChainFollower {
     if (this.timer !== null) clearTimeout(this.timer);
   }
 
-  /** One refresh (single flight: concurrent callers share it). */
+  /**
+   * A refresh that starts after this call: a caller that moved the chain on
+   * must not get a sync already under way, which may have read the head
+   * before. Callers meanwhile share one sync queued after the running one.
+   */
   sync(): Promise<void> {
-    this.syncing ??= this.doSync().finally(() => (this.syncing = null));
-    return this.syncing;
+    if (this.syncing === null) {
+      this.syncing = this.doSync().finally(() => (this.syncing = null));
+      return this.syncing;
+    }
+    this.queuedSync ??= this.syncing
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        this.queuedSync = null;
+        return this.sync();
+      });
+    return this.queuedSync;
   }
 
   /** Refreshes first when the last sync is older than `maxAgeMs`. */
